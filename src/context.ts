@@ -1,0 +1,26 @@
+import { GraphQLError } from 'graphql';
+import { AuthenticationError, type Authenticator } from './auth.ts';
+import type { Writer } from './db/transaction.ts';
+import { Readers } from './domain/readers.ts';
+import type { Context } from './schema/context-type.ts';
+
+/**
+ * The one place that wires concrete things into a request's context. It starts from the credential alone,
+ * so a header over HTTP and connectionParams over WebSocket get the very same treatment.
+ */
+export function createContextFactory(deps: { auth: Authenticator; writer: Writer }) {
+  return async (authorization: string | undefined | null): Promise<Context> => {
+    let viewer: Context['viewer'];
+    try {
+      viewer = await deps.auth.authenticate(authorization);
+    } catch (err) {
+      if (err instanceof AuthenticationError) {
+        throw new GraphQLError(err.message, {
+          extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+        });
+      }
+      throw err;
+    }
+    return { viewer, readers: new Readers(deps.writer.db), writer: deps.writer };
+  };
+}

@@ -1,0 +1,49 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './types.ts';
+
+export type Db = Kysely<Database>;
+
+export interface PoolOptions {
+  max: number;
+  connectionTimeoutMs: number;
+  statementTimeoutMs: number;
+  idleTimeoutMs?: number;
+  /** Called for pool-level errors (a dropped idle connection); the process must not crash on them. */
+  onError: (err: Error) => void;
+}
+
+/** Counts statements sent, so tests and benchmarks can state the cost of a request in queries. */
+export class QueryCounter {
+  count = 0;
+}
+
+// int8 (ids, counts) as JS numbers: ids stay far below 2^53, and numbers keep every layer simple.
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === 20) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+export function createDb(url: string, options: PoolOptions): { db: Db; pool: pg.Pool; queries: QueryCounter } {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max,
+    connectionTimeoutMillis: options.connectionTimeoutMs,
+    idleTimeoutMillis: options.idleTimeoutMs ?? 30_000,
+    statement_timeout: options.statementTimeoutMs,
+    idle_in_transaction_session_timeout: options.statementTimeoutMs * 2,
+    application_name: 'backorder-api',
+    types,
+  });
+  pool.on('error', options.onError);
+  const queries = new QueryCounter();
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool }),
+    log: () => {
+      queries.count++;
+    },
+  });
+  return { db, pool, queries };
+}

@@ -1,0 +1,92 @@
+import type {
+  BackorderPolicyValue,
+  BackorderStatusValue,
+  InboundStatusValue,
+  MovementKindValue,
+  OrderStatusValue,
+} from './types.ts';
+
+/** The shapes repositories return: camelCase records, what the rest of the service works with. */
+
+export interface ProductRecord {
+  id: number;
+  sku: string;
+  name: string;
+  backorderPolicy: BackorderPolicyValue;
+  backorderLimit: number | null;
+  lowStockThreshold: number | null;
+  restockLeadTimeDays: number | null;
+  createdAt: Date;
+}
+
+export interface StockRecord {
+  productId: number;
+  onHand: number;
+  allocated: number;
+  queueLength: number;
+  unitsOnBackorder: number;
+}
+
+export interface InboundRecord {
+  id: number;
+  productId: number;
+  quantity: number;
+  quantityReceived: number;
+  expectedAt: Date;
+  status: InboundStatusValue;
+  createdAt: Date;
+}
+
+export interface MovementRecord {
+  id: number;
+  productId: number;
+  kind: MovementKindValue;
+  quantity: number;
+  reason: string | null;
+  reference: string | null;
+  actor: string;
+  createdAt: Date;
+}
+
+export interface OrderRecord {
+  id: number;
+  customerId: string;
+  requestHash: string;
+  unitsWaiting: number;
+  unitsToShip: number;
+  unitsShipped: number;
+  status: OrderStatusValue;
+  createdAt: Date;
+}
+
+export interface OrderLineRecord {
+  id: number;
+  orderId: number;
+  position: number;
+  productId: number;
+  quantity: number;
+  quantityAllocated: number;
+  quantityShipped: number;
+}
+
+export interface BackorderRecord {
+  id: number;
+  orderId: number;
+  orderLineId: number;
+  productId: number;
+  customerId: string;
+  quantity: number;
+  quantityAllocated: number;
+  quantityShipped: number;
+  status: BackorderStatusValue;
+  createdAt: Date;
+}
+
+/** A page request as the connection helper hands it down: keyset bounds and a row limit. */
+export interface PageWindow<C> {
+  after?: C;
+  before?: C;
+  limit: number;
+  /** Read backwards from `before` (for `last`); the caller reverses the rows again. */
+  inverted: boolean;
+}

@@ -1,0 +1,182 @@
+import { sql } from 'kysely';
+import type { MovementRecord, PageWindow, ProductRecord, StockRecord } from '../records.ts';
+import type { Executor, WriteTx } from '../transaction.ts';
+import type { MovementKindValue } from '../types.ts';
+
+const stockColumns = [
+  'product_id as productId',
+  'on_hand as onHand',
+  'allocated',
+  'queue_length as queueLength',
+  'units_on_backorder as unitsOnBackorder',
+] as const;
+
+export async function findStockByProductIds(ex: Executor, ids: readonly number[]): Promise<StockRecord[]> {
+  if (ids.length === 0) return [];
+  return ex
+    .selectFrom('stock')
+    .select(stockColumns)
+    .where('product_id', '=', (eb) => eb.fn.any(eb.val([...ids])))
+    .execute();
+}
+
+export interface LockedStock {
+  product: ProductRecord;
+  stock: StockRecord;
+}
+
+/**
+ * Locks the stock rows of these products, always in product id order so that writers touching several
+ * products never deadlock, and reads each product's policy alongside in the same round trip.
+ */
+export async function lockStock(tx: WriteTx, productIds: readonly number[]): Promise<Map<number, LockedStock>> {
+  const ids = [...new Set(productIds)].sort((a, b) => a - b);
+  const rows = await tx.trx
+    .selectFrom('stock as s')
+    .innerJoin('product as p', 'p.id', 's.product_id')
+    .select([
+      's.product_id as productId',
+      's.on_hand as onHand',
+      's.allocated',
+      's.queue_length as queueLength',
+      's.units_on_backorder as unitsOnBackorder',
+      'p.sku',
+      'p.name',
+      'p.backorder_policy as backorderPolicy',
+      'p.backorder_limit as backorderLimit',
+      'p.low_stock_threshold as lowStockThreshold',
+      'p.restock_lead_time_days as restockLeadTimeDays',
+      'p.created_at as createdAt',
+    ])
+    .where('s.product_id', '=', (eb) => eb.fn.any(eb.val(ids)))
+    .orderBy('s.product_id')
+    .forUpdate('s')
+    .execute();
+  const locked = new Map<number, LockedStock>();
+  for (const r of rows) {
+    locked.set(r.productId, {
+      product: {
+        id: r.productId,
+        sku: r.sku,
+        name: r.name,
+        backorderPolicy: r.backorderPolicy,
+        backorderLimit: r.backorderLimit,
+        lowStockThreshold: r.lowStockThreshold,
+        restockLeadTimeDays: r.restockLeadTimeDays,
+        createdAt: r.createdAt,
+      },
+      stock: {
+        productId: r.productId,
+        onHand: r.onHand,
+        allocated: r.allocated,
+        queueLength: r.queueLength,
+        unitsOnBackorder: r.unitsOnBackorder,
+      },
+    });
+  }
+  return locked;
+}
+
+export interface StockDelta {
+  productId: number;
+  onHand?: number;
+  allocated?: number;
+  queueLength?: number;
+  unitsOnBackorder?: number;
+}
+
+/** Adds deltas to the (already locked) stock rows in one statement; returns the rows as they now are. */
+export async function applyStockDeltas(tx: WriteTx, deltas: readonly StockDelta[]): Promise<StockRecord[]> {
+  if (deltas.length === 0) return [];
+  const json = JSON.stringify(
+    deltas.map((d) => ({
+      product_id: d.productId,
+      on_hand: d.onHand ?? 0,
+      allocated: d.allocated ?? 0,
+      queue_length: d.queueLength ?? 0,
+      units_on_backorder: d.unitsOnBackorder ?? 0,
+    })),
+  );
+  const { rows } = await sql<StockRecord>`
+    UPDATE stock s SET
+      on_hand = s.on_hand + d.on_hand,
+      allocated = s.allocated + d.allocated,
+      queue_length = s.queue_length + d.queue_length,
+      units_on_backorder = s.units_on_backorder + d.units_on_backorder
+    FROM jsonb_to_recordset(${json}::jsonb)
+      AS d(product_id bigint, on_hand int, allocated int, queue_length int, units_on_backorder int)
+    WHERE s.product_id = d.product_id
+    RETURNING s.product_id AS "productId", s.on_hand AS "onHand", s.allocated,
+      s.queue_length AS "queueLength", s.units_on_backorder AS "unitsOnBackorder"
+  `.execute(tx.trx);
+  return rows;
+}
+
+export interface NewMovement {
+  productId: number;
+  kind: MovementKindValue;
+  quantity: number;
+  reason?: string | null;
+  reference?: string | null;
+  actor: string;
+}
+
+export async function insertMovements(tx: WriteTx, movements: readonly NewMovement[]): Promise<void> {
+  const rows = movements.filter((m) => m.quantity !== 0);
+  if (rows.length === 0) return;
+  await tx.trx
+    .insertInto('stock_movement')
+    .values(
+      rows.map((m) => ({
+        product_id: m.productId,
+        kind: m.kind,
+        quantity: m.quantity,
+        reason: m.reason ?? null,
+        reference: m.reference ?? null,
+        actor: m.actor,
+      })),
+    )
+    .execute();
+}
+
+/** The ledger of one product, newest first, keyset-paged by movement id. */
+export async function listMovements(
+  ex: Executor,
+  productId: number,
+  page: PageWindow<number>,
+): Promise<MovementRecord[]> {
+  let q = ex
+    .selectFrom('stock_movement')
+    .select([
+      'id',
+      'product_id as productId',
+      'kind',
+      'quantity',
+      'reason',
+      'reference',
+      'actor',
+      'created_at as createdAt',
+    ])
+    .where('product_id', '=', productId);
+  // Newest first: "after" a cursor means older, i.e. a smaller id.
+  if (page.after !== undefined) q = q.where('id', '<', page.after);
+  if (page.before !== undefined) q = q.where('id', '>', page.before);
+  return q
+    .orderBy('id', page.inverted ? 'asc' : 'desc')
+    .limit(page.limit)
+    .execute();
+}
+
+/** What the ledger says the counters must be: the reconciliation check. */
+export async function ledgerTotals(
+  ex: Executor,
+  productId: number,
+): Promise<{ onHand: number; allocated: number }> {
+  const { rows } = await sql<{ onHand: number; allocated: number }>`
+    SELECT
+      coalesce(sum(quantity) FILTER (WHERE kind IN ('RECEIPT', 'ADJUSTMENT', 'SHIPMENT')), 0)::int AS "onHand",
+      coalesce(sum(quantity) FILTER (WHERE kind IN ('ALLOCATION', 'RELEASE', 'SHIPMENT')), 0)::int AS allocated
+    FROM stock_movement WHERE product_id = ${productId}
+  `.execute(ex);
+  return rows[0] ?? { onHand: 0, allocated: 0 };
+}

@@ -1,0 +1,114 @@
+import type { ColumnType, Generated, Selectable } from 'kysely';
+
+/** Row types as Postgres stores them. bigint ids arrive as JS numbers (see connect.ts). */
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export type BackorderPolicyValue = 'ALLOW' | 'DENY';
+export type InboundStatusValue = 'OPEN' | 'RECEIVED' | 'CANCELLED';
+export type MovementKindValue = 'RECEIPT' | 'ADJUSTMENT' | 'ALLOCATION' | 'RELEASE' | 'SHIPMENT';
+export type BackorderStatusValue = 'WAITING' | 'PARTIALLY_ALLOCATED' | 'ALLOCATED' | 'SHIPPED' | 'CANCELLED';
+export type OrderStatusValue = 'AWAITING_STOCK' | 'READY' | 'SHIPPED' | 'CANCELLED';
+
+export interface ProductTable {
+  id: Generated<number>;
+  sku: string;
+  name: string;
+  backorder_policy: ColumnType<BackorderPolicyValue, BackorderPolicyValue | undefined, BackorderPolicyValue>;
+  backorder_limit: number | null;
+  low_stock_threshold: number | null;
+  restock_lead_time_days: number | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface StockTable {
+  product_id: number;
+  on_hand: Generated<number>;
+  allocated: Generated<number>;
+  queue_length: Generated<number>;
+  units_on_backorder: Generated<number>;
+}
+
+export interface InboundShipmentTable {
+  id: Generated<number>;
+  product_id: number;
+  quantity: number;
+  quantity_received: Generated<number>;
+  expected_at: Timestamp;
+  status: ColumnType<InboundStatusValue, InboundStatusValue | undefined, InboundStatusValue>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface StockMovementTable {
+  id: Generated<number>;
+  product_id: number;
+  kind: MovementKindValue;
+  quantity: number;
+  reason: string | null;
+  reference: string | null;
+  actor: string;
+  created_at: Timestamp;
+}
+
+export interface ProductChangeTable {
+  seq: Generated<number>;
+  product_id: number;
+  changed_at: Timestamp;
+}
+
+export interface CustomerOrderTable {
+  id: Generated<number>;
+  customer_id: string;
+  idempotency_key: string;
+  request_hash: string;
+  units_waiting: Generated<number>;
+  units_to_ship: Generated<number>;
+  units_shipped: Generated<number>;
+  status: ColumnType<OrderStatusValue, never, never>;
+  created_at: Timestamp;
+}
+
+export interface OrderLineTable {
+  id: Generated<number>;
+  order_id: number;
+  position: number;
+  product_id: number;
+  quantity: number;
+  quantity_allocated: number;
+  quantity_shipped: Generated<number>;
+}
+
+export interface BackorderTable {
+  id: Generated<number>;
+  order_id: number;
+  order_line_id: number;
+  product_id: number;
+  customer_id: string;
+  quantity: number;
+  quantity_allocated: Generated<number>;
+  quantity_shipped: Generated<number>;
+  status: ColumnType<BackorderStatusValue, BackorderStatusValue | undefined, BackorderStatusValue>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface Database {
+  product: ProductTable;
+  stock: StockTable;
+  inbound_shipment: InboundShipmentTable;
+  stock_movement: StockMovementTable;
+  product_change: ProductChangeTable;
+  customer_order: CustomerOrderTable;
+  order_line: OrderLineTable;
+  backorder: BackorderTable;
+}
+
+export type ProductRow = Selectable<ProductTable>;
+export type StockRow = Selectable<StockTable>;
+export type InboundRow = Selectable<InboundShipmentTable>;
+export type MovementRow = Selectable<StockMovementTable>;
+export type OrderRow = Selectable<CustomerOrderTable>;
+export type OrderLineRow = Selectable<OrderLineTable>;
+export type BackorderRow = Selectable<BackorderTable>;

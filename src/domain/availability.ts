@@ -1,0 +1,46 @@
+import { estimateCoverage, type OpenInbound } from './eta.ts';
+import type { ProductView, StockView } from './types.ts';
+
+export type AvailabilityStatus = 'IN_STOCK' | 'LOW_STOCK' | 'BACKORDER' | 'OUT_OF_STOCK';
+
+export function availableUnits(stock: StockView): number {
+  return Math.max(0, stock.onHand - stock.allocated);
+}
+
+/** What is left under backorderLimit; null when there is no cap. */
+export function remainingCapacity(product: ProductView, stock: StockView): number | null {
+  if (product.backorderLimit === null) return null;
+  return Math.max(0, product.backorderLimit - stock.unitsOnBackorder);
+}
+
+/** Whether a backorder of `units` would be accepted now (policy and cap; the customer's consent aside). */
+export function canBackorder(product: ProductView, stock: StockView, units: number): boolean {
+  if (product.backorderPolicy !== 'ALLOW') return false;
+  const capacity = remainingCapacity(product, stock);
+  return capacity === null || units <= capacity;
+}
+
+export function availabilityStatus(product: ProductView, stock: StockView): AvailabilityStatus {
+  const available = availableUnits(stock);
+  if (available > (product.lowStockThreshold ?? 0)) return 'IN_STOCK';
+  if (available > 0) return 'LOW_STOCK';
+  return canBackorder(product, stock, 1) ? 'BACKORDER' : 'OUT_OF_STOCK';
+}
+
+/**
+ * When `quantity` units could be had by an order placed now: now if available; otherwise when a backorder
+ * for the missing rest, joining the tail of the queue, would be covered; null if it would not be accepted.
+ */
+export function estimateAvailableAt(
+  product: ProductView,
+  stock: StockView,
+  inbound: readonly OpenInbound[],
+  quantity: number,
+  now: Date,
+): Date | null {
+  const available = availableUnits(stock);
+  if (available >= quantity) return now;
+  const missing = quantity - available;
+  if (!canBackorder(product, stock, missing)) return null;
+  return estimateCoverage(stock.unitsOnBackorder + missing, inbound, product.restockLeadTimeDays, now);
+}

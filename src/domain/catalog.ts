@@ -1,0 +1,26 @@
+import type { ProductRecord } from '../db/records.ts';
+import { insertProduct, type NewProduct, type ProductPatch, updateProduct as updateRow } from '../db/repos/products.ts';
+import type { Writer } from '../db/transaction.ts';
+import { DuplicateSkuError, NotFoundError } from './errors.ts';
+
+export async function createProduct(writer: Writer, input: NewProduct): Promise<ProductRecord> {
+  return writer.run(async (tx) => {
+    const product = await insertProduct(tx.trx, input);
+    if (!product) throw new DuplicateSkuError(input.sku);
+    tx.touch(product.id);
+    return product;
+  });
+}
+
+/**
+ * Changing policy or cap changes what the storefront shows (status, backorderable) but never moves units:
+ * a tighter cap does not evict anyone already waiting.
+ */
+export async function updateProduct(writer: Writer, id: number, patch: ProductPatch): Promise<ProductRecord> {
+  return writer.run(async (tx) => {
+    const product = await updateRow(tx.trx, id, patch);
+    if (!product) throw new NotFoundError('Product');
+    tx.touch(product.id);
+    return product;
+  });
+}

@@ -1,0 +1,169 @@
+import DataLoader from 'dataloader';
+import type { Db } from '../db/connect.ts';
+import {
+  countBackordersOfProduct,
+  findBackordersByIds,
+  findBackordersByLineIds,
+  listBackordersOfCustomer,
+  listBackordersOfProduct,
+  type QueueRank,
+  rankBackorders,
+  rankWholeQueue,
+} from '../db/repos/backorders.ts';
+import { findInboundByIds, listOpenInbound } from '../db/repos/inbound.ts';
+import {
+  countOrders,
+  findLinesByOrderIds,
+  findOrdersByIds,
+  listOrders,
+  listOrdersOfCustomer,
+} from '../db/repos/orders.ts';
+import { findProductsByIds, findProductsBySkus, listProductsBySku } from '../db/repos/products.ts';
+import { findStockByProductIds, listMovements } from '../db/repos/stock.ts';
+import type { BackorderStatusValue, OrderStatusValue } from '../db/types.ts';
+import type {
+  BackorderRecord,
+  MovementRecord,
+  InboundRecord,
+  OrderLineRecord,
+  OrderRecord,
+  PageWindow,
+  ProductRecord,
+  StockRecord,
+} from '../db/records.ts';
+import { estimateAvailableAt } from './availability.ts';
+import { estimateCoverage, type OpenInbound } from './eta.ts';
+
+export function toOpenInbound(i: InboundRecord): OpenInbound {
+  return { remaining: Math.max(0, i.quantity - i.quantityReceived), expectedAt: i.expectedAt };
+}
+
+function byKey<K, V>(keys: readonly K[], rows: readonly V[], key: (row: V) => K): (V | null)[] {
+  const map = new Map<K, V>();
+  for (const row of rows) map.set(key(row), row);
+  return keys.map((k) => map.get(k) ?? null);
+}
+
+function groupBy<K, V>(keys: readonly K[], rows: readonly V[], key: (row: V) => K): V[][] {
+  const map = new Map<K, V[]>();
+  for (const row of rows) {
+    const list = map.get(key(row));
+    if (list) list.push(row);
+    else map.set(key(row), [row]);
+  }
+  return keys.map((k) => map.get(k) ?? []);
+}
+
+/**
+ * Batched, per-request (or per-event) readers: whatever a query selects, each kind of row costs one query
+ * per batch. Never share an instance across requests; a live update builds a fresh one per event.
+ */
+export class Readers {
+  readonly product = new DataLoader<number, ProductRecord | null>(async (ids) =>
+    byKey(ids, await findProductsByIds(this.db, ids), (r) => r.id),
+  );
+  readonly productBySku = new DataLoader<string, ProductRecord | null>(async (skus) => {
+    const rows = await findProductsBySkus(this.db, skus);
+    for (const row of rows) this.product.prime(row.id, row);
+    return byKey(skus, rows, (r) => r.sku);
+  });
+  readonly stock = new DataLoader<number, StockRecord | null>(async (ids) =>
+    byKey(ids, await findStockByProductIds(this.db, ids), (r) => r.productId),
+  );
+  readonly openInbound = new DataLoader<number, InboundRecord[]>(async (ids) =>
+    groupBy(ids, await listOpenInbound(this.db, ids), (r) => r.productId),
+  );
+  readonly inbound = new DataLoader<number, InboundRecord | null>(async (ids) =>
+    byKey(ids, await findInboundByIds(this.db, ids), (r) => r.id),
+  );
+  readonly order = new DataLoader<number, OrderRecord | null>(async (ids) =>
+    byKey(ids, await findOrdersByIds(this.db, ids), (r) => r.id),
+  );
+  readonly orderLines = new DataLoader<number, OrderLineRecord[]>(async (ids) =>
+    groupBy(ids, await findLinesByOrderIds(this.db, ids), (r) => r.orderId),
+  );
+  readonly backorder = new DataLoader<number, BackorderRecord | null>(async (ids) =>
+    byKey(ids, await findBackordersByIds(this.db, ids), (r) => r.id),
+  );
+  readonly backorderByLine = new DataLoader<number, BackorderRecord | null>(async (ids) => {
+    const rows = await findBackordersByLineIds(this.db, ids);
+    for (const row of rows) this.backorder.prime(row.id, row);
+    return byKey(ids, rows, (r) => r.orderLineId);
+  });
+  /** Position in the queue; null once the backorder has left it. */
+  readonly queueRank = new DataLoader<number, QueueRank | null>(async (ids) =>
+    byKey(ids, await rankBackorders(this.db, ids), (r) => r.id),
+  );
+
+  constructor(private readonly db: Db) {}
+
+  async listProducts(page: PageWindow<string>): Promise<ProductRecord[]> {
+    return this.primed(this.product, await listProductsBySku(this.db, page), (r) => r.id);
+  }
+
+  listMovements(productId: number, page: PageWindow<number>): Promise<MovementRecord[]> {
+    return listMovements(this.db, productId, page);
+  }
+
+  async listOrders(status: OrderStatusValue | null, page: PageWindow<number>): Promise<OrderRecord[]> {
+    return this.primed(this.order, await listOrders(this.db, status, page), (r) => r.id);
+  }
+
+  countOrders(status: OrderStatusValue | null): Promise<number> {
+    return countOrders(this.db, status);
+  }
+
+  async listOrdersOfCustomer(customerId: string, page: PageWindow<number>): Promise<OrderRecord[]> {
+    return this.primed(this.order, await listOrdersOfCustomer(this.db, customerId, page), (r) => r.id);
+  }
+
+  async listBackordersOfCustomer(customerId: string, page: PageWindow<number>): Promise<BackorderRecord[]> {
+    return this.primed(this.backorder, await listBackordersOfCustomer(this.db, customerId, page), (r) => r.id);
+  }
+
+  async listBackordersOfProduct(
+    productId: number,
+    statuses: readonly BackorderStatusValue[],
+    page: PageWindow<number>,
+  ): Promise<BackorderRecord[]> {
+    const rows = await listBackordersOfProduct(this.db, productId, statuses, page);
+    return this.primed(this.backorder, rows, (r) => r.id);
+  }
+
+  countBackordersOfProduct(productId: number, statuses: readonly BackorderStatusValue[]): Promise<number> {
+    return countBackordersOfProduct(this.db, productId, statuses);
+  }
+
+  private primed<K, V>(loader: DataLoader<K, V | null>, rows: V[], key: (row: V) => K): V[] {
+    for (const row of rows) loader.prime(key(row), row);
+    return rows;
+  }
+
+  /** Ranks a product's whole queue in one query and primes every position: for fan-out to many watchers. */
+  async primeQueue(productId: number): Promise<void> {
+    for (const rank of await rankWholeQueue(this.db, productId)) this.queueRank.prime(rank.id, rank);
+  }
+
+  async availabilityEta(product: ProductRecord, quantity: number, now: Date): Promise<Date | null> {
+    const [stock, inbound] = await Promise.all([this.stock.load(product.id), this.openInbound.load(product.id)]);
+    if (!stock) return null;
+    return estimateAvailableAt(product, stock, inbound.map(toOpenInbound), quantity, now);
+  }
+
+  /** When a queued backorder's missing units are covered by the supply that reaches it; null outside the queue. */
+  async backorderEta(backorder: BackorderRecord, now: Date): Promise<Date | null> {
+    const rank = await this.queueRank.load(backorder.id);
+    if (!rank) return null;
+    const [product, inbound] = await Promise.all([
+      this.product.load(backorder.productId),
+      this.openInbound.load(backorder.productId),
+    ]);
+    if (!product) return null;
+    return estimateCoverage(
+      rank.unitsAhead + rank.missing,
+      inbound.map(toOpenInbound),
+      product.restockLeadTimeDays,
+      now,
+    );
+  }
+}

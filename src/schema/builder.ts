@@ -1,0 +1,49 @@
+import SchemaBuilder from '@pothos/core';
+import ErrorsPlugin from '@pothos/plugin-errors';
+import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import { GraphQLError } from 'graphql';
+import type { Context } from './context-type.ts';
+
+/** Setup only: plugins and defaults. Types live in their own files. */
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  DefaultFieldNullability: false;
+  DefaultInputFieldRequiredness: true;
+  AuthScopes: { customer: boolean; staff: boolean };
+  Scalars: { DateTime: { Input: Date; Output: Date } };
+  Connection: { totalCount?: number };
+}>({
+  // scope-auth first, so that no other plugin's wrapper runs before access is decided.
+  plugins: [ScopeAuthPlugin, RelayPlugin, ErrorsPlugin],
+  defaultFieldNullability: false,
+  defaultInputFieldRequiredness: true,
+  scopeAuth: {
+    authScopes: (ctx) => ({
+      customer: ctx.viewer?.role === 'customer',
+      staff: ctx.viewer?.role === 'staff',
+    }),
+    unauthorizedError: (_parent, ctx, info) =>
+      new GraphQLError(
+        ctx.viewer
+          ? `Your role may not use ${info.parentType.name}.${info.fieldName}`
+          : `Sign in to use ${info.parentType.name}.${info.fieldName}`,
+        { extensions: { code: 'FORBIDDEN' } },
+      ),
+  },
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    nodesQueryOptions: false,
+  },
+  errors: {
+    defaultTypes: [],
+    directResult: true,
+    defaultUnionOptions: {
+      name: ({ fieldName }) => `${fieldName[0]!.toUpperCase()}${fieldName.slice(1)}Result`,
+    },
+  },
+});
+
+builder.queryType({});
+builder.mutationType({});

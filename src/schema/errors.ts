@@ -1,0 +1,115 @@
+import {
+  BackorderLimitError,
+  BackorderNotAllowedError,
+  BackorderNotCancellableError,
+  DuplicateSkuError,
+  IdempotencyConflictError,
+  InboundClosedError,
+  InboundProductMismatchError,
+  InboundQuantityError,
+  InsufficientStockError,
+  NothingToShipError,
+  NotFoundError,
+  StockBelowAllocatedError,
+  type UserError,
+} from '../domain/errors.ts';
+import { builder } from './builder.ts';
+import { toGlobalId } from './ids.ts';
+
+/** Every typed error a mutation can answer with implements Error. */
+export const ErrorInterface = builder.interfaceRef<UserError>('Error').implement({
+  description: 'A business error the caller can act on.',
+  fields: (t) => ({ message: t.exposeString('message') }),
+});
+
+builder.objectType(NotFoundError, {
+  name: 'NotFoundError',
+  description: 'The thing does not exist, or is not yours to see.',
+  interfaces: [ErrorInterface],
+  fields: () => ({}),
+});
+
+builder.objectType(DuplicateSkuError, {
+  name: 'DuplicateSkuError',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ sku: t.exposeString('sku') }),
+});
+
+builder.objectType(StockBelowAllocatedError, {
+  name: 'StockBelowAllocatedError',
+  description: 'onHand may not drop below the units already promised to orders.',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    productId: t.id({ resolve: (e) => toGlobalId('Product', e.productId) }),
+    onHand: t.exposeInt('onHand'),
+    allocated: t.exposeInt('allocated'),
+  }),
+});
+
+builder.objectType(InboundClosedError, {
+  name: 'InboundClosedError',
+  description: 'The shipment was already received in full or cancelled.',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ status: t.exposeString('status') }),
+});
+
+builder.objectType(InboundQuantityError, {
+  name: 'InboundQuantityError',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ quantityReceived: t.exposeInt('quantityReceived') }),
+});
+
+builder.objectType(InboundProductMismatchError, {
+  name: 'InboundProductMismatchError',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ productId: t.id({ resolve: (e) => toGlobalId('Product', e.productId) }) }),
+});
+
+builder.objectType(InsufficientStockError, {
+  name: 'InsufficientStockError',
+  description: 'Not enough in stock and no backorder accepted: what the checkout needs to offer one.',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    productId: t.id({ resolve: (e) => toGlobalId('Product', e.productId) }),
+    quantityAvailable: t.exposeInt('quantityAvailable'),
+    estimatedAvailableAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the missing units would be covered if backordered now; null if they cannot be.',
+      resolve: (e) => e.estimatedAvailableAt,
+    }),
+  }),
+});
+
+builder.objectType(BackorderNotAllowedError, {
+  name: 'BackorderNotAllowedError',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ productId: t.id({ resolve: (e) => toGlobalId('Product', e.productId) }) }),
+});
+
+builder.objectType(BackorderLimitError, {
+  name: 'BackorderLimitError',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    productId: t.id({ resolve: (e) => toGlobalId('Product', e.productId) }),
+    remainingCapacity: t.exposeInt('remainingCapacity'),
+  }),
+});
+
+builder.objectType(IdempotencyConflictError, {
+  name: 'IdempotencyConflictError',
+  interfaces: [ErrorInterface],
+  fields: () => ({}),
+});
+
+builder.objectType(BackorderNotCancellableError, {
+  name: 'BackorderNotCancellableError',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ status: t.exposeString('status') }),
+});
+
+builder.objectType(NothingToShipError, {
+  name: 'NothingToShipError',
+  interfaces: [ErrorInterface],
+  fields: () => ({}),
+});

@@ -1,0 +1,18 @@
+import { lexicographicSortSchema, printSchema } from 'graphql';
+import { builder } from './builder.ts';
+import './scalars.ts';
+import './errors.ts';
+import './product.ts';
+import './availability.ts';
+import './stock.ts';
+import './inbound.ts';
+import './backorder.ts';
+import './order.ts';
+import './viewer.ts';
+
+export const schema = builder.toSchema();
+
+/** The committed schema/schema.graphql is exactly this. */
+export function printedSchema(): string {
+  return `${printSchema(lexicographicSortSchema(schema))}\n`;
+}
