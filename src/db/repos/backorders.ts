@@ -1,0 +1,225 @@
+import { sql } from 'kysely';
+import type { BackorderRecord, PageWindow } from '../records.ts';
+import type { Executor, WriteTx } from '../transaction.ts';
+import type { BackorderStatusValue } from '../types.ts';
+
+const columns = [
+  'id',
+  'order_id as orderId',
+  'order_line_id as orderLineId',
+  'product_id as productId',
+  'customer_id as customerId',
+  'quantity',
+  'quantity_allocated as quantityAllocated',
+  'quantity_shipped as quantityShipped',
+  'status',
+  'created_at as createdAt',
+] as const;
+
+/** The statuses of a backorder that still misses units, i.e. is in its product's queue. */
+export const QUEUED: readonly BackorderStatusValue[] = ['WAITING', 'PARTIALLY_ALLOCATED'];
+
+export async function findBackordersByIds(ex: Executor, ids: readonly number[]): Promise<BackorderRecord[]> {
+  if (ids.length === 0) return [];
+  return ex
+    .selectFrom('backorder')
+    .select(columns)
+    .where('id', '=', (eb) => eb.fn.any(eb.val([...ids])))
+    .execute();
+}
+
+export async function findBackordersByLineIds(ex: Executor, lineIds: readonly number[]): Promise<BackorderRecord[]> {
+  if (lineIds.length === 0) return [];
+  return ex
+    .selectFrom('backorder')
+    .select(columns)
+    .where('order_line_id', '=', (eb) => eb.fn.any(eb.val([...lineIds])))
+    .execute();
+}
+
+export async function lockBackorder(tx: WriteTx, id: number): Promise<BackorderRecord | undefined> {
+  return tx.trx.selectFrom('backorder').select(columns).where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+/** A customer's backorders, newest first. */
+export async function listBackordersOfCustomer(
+  ex: Executor,
+  customerId: string,
+  page: PageWindow<number>,
+): Promise<BackorderRecord[]> {
+  let q = ex.selectFrom('backorder').select(columns).where('customer_id', '=', customerId);
+  if (page.after !== undefined) q = q.where('id', '<', page.after);
+  if (page.before !== undefined) q = q.where('id', '>', page.before);
+  return q
+    .orderBy('id', page.inverted ? 'asc' : 'desc')
+    .limit(page.limit)
+    .execute();
+}
+
+/** A product's queue in queue order, or its backorders of the given statuses in creation order. */
+export async function listBackordersOfProduct(
+  ex: Executor,
+  productId: number,
+  statuses: readonly BackorderStatusValue[],
+  page: PageWindow<number>,
+): Promise<BackorderRecord[]> {
+  let q = ex
+    .selectFrom('backorder')
+    .select(columns)
+    .where('product_id', '=', productId)
+    .where('status', 'in', [...statuses]);
+  if (page.after !== undefined) q = q.where('id', '>', page.after);
+  if (page.before !== undefined) q = q.where('id', '<', page.before);
+  return q
+    .orderBy('id', page.inverted ? 'desc' : 'asc')
+    .limit(page.limit)
+    .execute();
+}
+
+export async function countBackordersOfProduct(
+  ex: Executor,
+  productId: number,
+  statuses: readonly BackorderStatusValue[],
+): Promise<number> {
+  const row = await ex
+    .selectFrom('backorder')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('product_id', '=', productId)
+    .where('status', 'in', [...statuses])
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export interface QueueRank {
+  id: number;
+  productId: number;
+  position: number;
+  unitsAhead: number;
+  missing: number;
+}
+
+/**
+ * Ranks the queues of the given backorders' products with one window-function query and returns the
+ * requested ones. Scans each queue only up to the furthest requested backorder.
+ */
+export async function rankBackorders(ex: Executor, ids: readonly number[]): Promise<QueueRank[]> {
+  if (ids.length === 0) return [];
+  const { rows } = await sql<QueueRank>`
+    WITH wanted AS (
+      SELECT product_id, max(id) AS max_id FROM backorder
+      WHERE id = ANY(${[...ids]}::bigint[]) AND status IN ('WAITING', 'PARTIALLY_ALLOCATED')
+      GROUP BY product_id
+    ), ranked AS (
+      SELECT b.id, b.product_id,
+        row_number() OVER w AS position,
+        (sum(b.quantity - b.quantity_allocated) OVER w) - (b.quantity - b.quantity_allocated) AS units_ahead,
+        b.quantity - b.quantity_allocated AS missing
+      FROM wanted
+      JOIN backorder b ON b.product_id = wanted.product_id AND b.id <= wanted.max_id
+        AND b.status IN ('WAITING', 'PARTIALLY_ALLOCATED')
+      WINDOW w AS (PARTITION BY b.product_id ORDER BY b.id)
+    )
+    SELECT id, product_id AS "productId", position::int, units_ahead::int AS "unitsAhead", missing
+    FROM ranked WHERE id = ANY(${[...ids]}::bigint[])
+  `.execute(ex);
+  return rows;
+}
+
+/** Every backorder of a product's queue, ranked: what live updates share among all its watchers. */
+export async function rankWholeQueue(ex: Executor, productId: number): Promise<QueueRank[]> {
+  const { rows } = await sql<QueueRank>`
+    SELECT id, product_id AS "productId",
+      (row_number() OVER w)::int AS position,
+      ((sum(quantity - quantity_allocated) OVER w) - (quantity - quantity_allocated))::int AS "unitsAhead",
+      quantity - quantity_allocated AS missing
+    FROM backorder
+    WHERE product_id = ${productId} AND status IN ('WAITING', 'PARTIALLY_ALLOCATED')
+    WINDOW w AS (ORDER BY id)
+    ORDER BY id
+  `.execute(ex);
+  return rows;
+}
+
+export interface Allocation {
+  backorderId: number;
+  quantity: number;
+  /** The backorder after the allocation. */
+  quantityAllocated: number;
+  status: BackorderStatusValue;
+}
+
+/**
+ * Hands `units` to the head of a product's queue in queue order, partly filling the last one served, in one
+ * set-based statement: backorders, their order lines, their orders' counters and one ALLOCATION movement
+ * per backorder served. The caller holds the stock row lock and updates the stock counters.
+ */
+export async function allocateToQueue(
+  tx: WriteTx,
+  v: { productId: number; units: number; actor: string },
+): Promise<Allocation[]> {
+  const { rows } = await sql<Allocation>`
+    WITH queue AS (
+      SELECT id, order_id, order_line_id, quantity - quantity_allocated AS missing,
+        sum(quantity - quantity_allocated) OVER (ORDER BY id) AS through
+      FROM backorder
+      WHERE product_id = ${v.productId} AND status IN ('WAITING', 'PARTIALLY_ALLOCATED')
+    ), grants AS (
+      SELECT id, order_id, order_line_id, LEAST(missing, ${v.units} - (through - missing))::int AS n
+      FROM queue WHERE through - missing < ${v.units}
+    ), served AS (
+      UPDATE backorder b SET
+        quantity_allocated = b.quantity_allocated + g.n,
+        status = CASE WHEN b.quantity_allocated + g.n = b.quantity THEN 'ALLOCATED' ELSE 'PARTIALLY_ALLOCATED' END,
+        updated_at = now()
+      FROM grants g WHERE b.id = g.id
+      RETURNING b.id, g.n, b.quantity_allocated, b.status
+    ), lines AS (
+      UPDATE order_line l SET quantity_allocated = l.quantity_allocated + g.n
+      FROM grants g WHERE l.id = g.order_line_id
+      RETURNING l.id
+    ), orders AS (
+      UPDATE customer_order o SET units_waiting = o.units_waiting - t.n, units_to_ship = o.units_to_ship + t.n
+      FROM (SELECT order_id, sum(n)::int AS n FROM grants GROUP BY order_id) t
+      WHERE o.id = t.order_id
+      RETURNING o.id
+    ), movements AS (
+      INSERT INTO stock_movement (product_id, kind, quantity, reference, actor)
+      SELECT ${v.productId}, 'ALLOCATION', n, 'backorder:' || id, ${v.actor} FROM grants ORDER BY id
+      RETURNING id
+    )
+    SELECT id AS "backorderId", n AS quantity, quantity_allocated AS "quantityAllocated", status
+    FROM served ORDER BY id
+  `.execute(tx.trx);
+  return rows;
+}
+
+export interface CancelledBackorder {
+  /** Allocated, unshipped units handed back. */
+  released: number;
+  /** Units it still missed when it left the queue. */
+  missing: number;
+  wasQueued: boolean;
+}
+
+/** Cancels a (locked) backorder and takes its released and missing units off its line and order. */
+export async function cancelBackorderRow(tx: WriteTx, b: BackorderRecord): Promise<CancelledBackorder> {
+  const released = b.quantityAllocated - b.quantityShipped;
+  const wasQueued = QUEUED.includes(b.status);
+  const missing = wasQueued ? b.quantity - b.quantityAllocated : 0;
+  await sql`
+    WITH bo AS (
+      UPDATE backorder SET status = 'CANCELLED', quantity_allocated = quantity_shipped, updated_at = now()
+      WHERE id = ${b.id}
+      RETURNING id
+    ), line AS (
+      UPDATE order_line SET quantity_allocated = quantity_allocated - ${released}
+      WHERE id = ${b.orderLineId}
+      RETURNING id
+    )
+    UPDATE customer_order SET
+      units_waiting = units_waiting - ${missing},
+      units_to_ship = units_to_ship - ${released}
+    WHERE id = ${b.orderId}
+  `.execute(tx.trx);
+  return { released, missing, wasQueued };
+}

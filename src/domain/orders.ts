@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import { listOpenInbound } from '../db/repos/inbound.ts';
+import { claimOrder, findLinesByOrderIds, findOrderByKey, shipOrderUnits, writeOrder } from '../db/repos/orders.ts';
+import { applyStockDeltas, insertMovements, lockStock } from '../db/repos/stock.ts';
+import type { OrderRecord } from '../db/records.ts';
+import type { Writer } from '../db/transaction.ts';
+import { estimateCoverage } from './eta.ts';
+import { IdempotencyConflictError, InsufficientStockError, NothingToShipError, NotFoundError } from './errors.ts';
+import { type OrderLineInput, planOrder } from './order-plan.ts';
+import { toOpenInbound } from './readers.ts';
+import type { Actor } from './types.ts';
+
+export interface PlaceOrderInput {
+  idempotencyKey: string;
+  acceptBackorder: boolean;
+  lines: OrderLineInput[];
+}
+
+/** Same lines in the same order and the same consent: the same request. */
+export function requestHash(input: PlaceOrderInput): string {
+  const canonical = JSON.stringify([input.acceptBackorder, input.lines.map((l) => [l.productId, l.quantity])]);
+  return createHash('sha256').update(canonical).digest('base64url');
+}
+
+/**
+ * All lines or nothing. Transaction: claim the idempotency key (insert the order head), lock the products'
+ * stock rows in id order, decide every line, write everything in one statement. A refusal rolls it all back.
+ * Returns the order id; a retry with the same key and input returns the first order's id.
+ */
+export async function placeOrder(writer: Writer, customer: Actor, input: PlaceOrderInput): Promise<number> {
+  const hash = requestHash(input);
+  return writer.run(async (tx) => {
+    const orderId = await claimOrder(tx, {
+      customerId: customer.id,
+      idempotencyKey: input.idempotencyKey,
+      requestHash: hash,
+    });
+    if (orderId === undefined) {
+      const existing = await findOrderByKey(tx.trx, customer.id, input.idempotencyKey);
+      if (!existing) throw new Error('idempotency key vanished after conflict');
+      if (existing.requestHash !== hash) throw new IdempotencyConflictError();
+      return existing.id;
+    }
+    const locked = await lockStock(
+      tx,
+      input.lines.map((l) => l.productId),
+    );
+    const plan = planOrder(input.lines, input.acceptBackorder, locked);
+    if ('refusal' in plan) {
+      const refusal = plan.refusal;
+      if (refusal.kind === 'error') throw refusal.error;
+      const { product, stock } = locked.get(refusal.productId)!;
+      const inbound = (await listOpenInbound(tx.trx, [product.id])).map(toOpenInbound);
+      const eta =
+        product.backorderPolicy === 'ALLOW'
+          ? estimateCoverage(stock.unitsOnBackorder + refusal.missing, inbound, product.restockLeadTimeDays, new Date())
+          : null;
+      throw new InsufficientStockError(product.id, refusal.available, eta);
+    }
+    await writeOrder(tx, { orderId, customerId: customer.id, lines: plan.lines });
+    tx.touch(...plan.lines.map((l) => l.productId));
+    return orderId;
+  });
+}
+
+/**
+ * Every allocated, unshipped unit of the order leaves the warehouse: onHand and allocated drop together.
+ * Locks the stock rows of the order's products (id order) before reading what there is to ship.
+ */
+export async function shipOrder(writer: Writer, actor: Actor, order: OrderRecord): Promise<void> {
+  await writer.run(async (tx) => {
+    const lines = await findLinesByOrderIds(tx.trx, [order.id]);
+    if (lines.length === 0) throw new NotFoundError('Order');
+    await lockStock(
+      tx,
+      lines.map((l) => l.productId),
+    );
+    const shipped = await shipOrderUnits(tx, order.id);
+    if (shipped.length === 0) throw new NothingToShipError();
+    await applyStockDeltas(
+      tx,
+      shipped.map((s) => ({ productId: s.productId, onHand: -s.units, allocated: -s.units })),
+    );
+    await insertMovements(
+      tx,
+      shipped.map((s) => ({
+        productId: s.productId,
+        kind: 'SHIPMENT' as const,
+        quantity: -s.units,
+        reference: `order:${order.id}`,
+        actor: actor.id,
+      })),
+    );
+    tx.touch(...shipped.map((s) => s.productId));
+  });
+}

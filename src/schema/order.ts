@@ -1,0 +1,161 @@
+import type { OrderLineRecord, OrderRecord } from '../db/records.ts';
+import { canAccess } from '../domain/backorders.ts';
+import {
+  BackorderLimitError,
+  BackorderNotAllowedError,
+  IdempotencyConflictError,
+  InsufficientStockError,
+  NothingToShipError,
+  NotFoundError,
+} from '../domain/errors.ts';
+import { placeOrder, shipOrder } from '../domain/orders.ts';
+import { Backorder } from './backorder.ts';
+import { builder } from './builder.ts';
+import { fromGlobalId } from './ids.ts';
+import { pageByNumber } from './pagination.ts';
+import { Product } from './product.ts';
+import { BOUNDS, badInput, intInRange, stringLength } from './validate.ts';
+
+export const OrderStatus = builder.enumType('OrderStatus', {
+  description:
+    'AWAITING_STOCK while any unit waits in a queue; else READY while allocated units remain to ship; else SHIPPED if anything shipped, CANCELLED if nothing did.',
+  values: ['AWAITING_STOCK', 'READY', 'SHIPPED', 'CANCELLED'] as const,
+});
+
+export const Order = builder.objectRef<OrderRecord>('Order');
+
+const OrderLine = builder.objectRef<OrderLineRecord>('OrderLine').implement({
+  fields: (t) => ({
+    quantity: t.exposeInt('quantity'),
+    quantityAllocated: t.exposeInt('quantityAllocated', {
+      description: 'Every unit of the line allocated so far, including those its backorder received later.',
+    }),
+    quantityShipped: t.exposeInt('quantityShipped'),
+    product: t.field({
+      type: Product,
+      resolve: async (l, _args, ctx) => (await ctx.readers.product.load(l.productId))!,
+    }),
+    backorder: t.field({
+      type: Backorder,
+      nullable: true,
+      description: 'The part of the line that waited for stock, if any.',
+      resolve: (l, _args, ctx) => ctx.readers.backorderByLine.load(l.id),
+    }),
+  }),
+});
+
+builder.node(Order, {
+  id: { resolve: (o) => o.id },
+  loadMany: (ids, ctx) =>
+    Promise.all(
+      ids.map(async (id) => {
+        const order = await ctx.readers.order.load(Number(id));
+        return order && ctx.viewer && canAccess(ctx.viewer, order) ? order : null;
+      }),
+    ),
+  isTypeOf: (value) => typeof value === 'object' && value !== null && 'requestHash' in value,
+  fields: (t) => ({
+    customerId: t.exposeString('customerId'),
+    status: t.field({ type: OrderStatus, resolve: (o) => o.status }),
+    createdAt: t.field({ type: 'DateTime', resolve: (o) => o.createdAt }),
+    lines: t.field({ type: [OrderLine], resolve: (o, _args, ctx) => ctx.readers.orderLines.load(o.id) }),
+  }),
+});
+
+builder.queryField('orders', (t) =>
+  t.connection(
+    {
+      type: Order,
+      authScopes: { staff: true },
+      description: 'Orders oldest first; with status, only those (READY: what can ship now).',
+      args: { status: t.arg({ type: OrderStatus, required: false }) },
+      resolve: async (_root, args, ctx) => ({
+        ...(await pageByNumber(
+          args,
+          (page) => ctx.readers.listOrders(args.status ?? null, page),
+          (o) => o.id,
+        )),
+        totalCount: await ctx.readers.countOrders(args.status ?? null),
+      }),
+    },
+    {
+      name: 'OrderConnection',
+      fields: (c) => ({ totalCount: c.int({ resolve: (conn) => conn.totalCount ?? 0 }) }),
+    },
+  ),
+);
+
+const OrderLineInput = builder.inputType('OrderLineInput', {
+  fields: (t) => ({ productId: t.id(), quantity: t.int() }),
+});
+
+const PlaceOrderInput = builder.inputType('PlaceOrderInput', {
+  fields: (t) => ({
+    idempotencyKey: t.string({
+      description: 'Chosen by the client per checkout; a retry with the same key and input returns the same order.',
+    }),
+    acceptBackorder: t.boolean({ required: false, defaultValue: false }),
+    lines: t.field({ type: [OrderLineInput] }),
+  }),
+});
+
+const OrderPayload = (name: string) =>
+  builder.objectRef<{ order: OrderRecord }>(name).implement({
+    fields: (t) => ({ order: t.field({ type: Order, resolve: (r) => r.order }) }),
+  });
+
+async function loadOrder(ctx: { readers: { order: { load(id: number): Promise<OrderRecord | null> } } }, id: number) {
+  const order = await ctx.readers.order.load(id);
+  if (!order) throw new Error(`order ${id} vanished after commit`);
+  return order;
+}
+
+builder.mutationFields((t) => ({
+  placeOrder: t.field({
+    type: OrderPayload('PlaceOrderSuccess'),
+    authScopes: { customer: true },
+    errors: {
+      types: [
+        InsufficientStockError,
+        BackorderNotAllowedError,
+        BackorderLimitError,
+        IdempotencyConflictError,
+        NotFoundError,
+      ],
+    },
+    args: { input: t.arg({ type: PlaceOrderInput }) },
+    resolve: async (_root, { input }, ctx) => {
+      stringLength('idempotencyKey', input.idempotencyKey, 1, BOUNDS.idempotencyKey);
+      intInRange('lines', input.lines.length, 1, BOUNDS.orderLines);
+      const seen = new Set<number>();
+      const lines = input.lines.map((line, i) => {
+        const quantity = intInRange(`lines[${i}].quantity`, line.quantity, 1, BOUNDS.orderLineQuantity);
+        const productId = fromGlobalId(String(line.productId), 'Product');
+        if (productId === null) throw new NotFoundError('Product');
+        if (seen.has(productId)) throw badInput('Each product may appear on one line only', `lines[${i}].productId`);
+        seen.add(productId);
+        return { productId, quantity };
+      });
+      const orderId = await placeOrder(ctx.writer, ctx.viewer!, {
+        idempotencyKey: input.idempotencyKey,
+        acceptBackorder: input.acceptBackorder ?? false,
+        lines,
+      });
+      return { order: await loadOrder(ctx, orderId) };
+    },
+  }),
+  shipOrder: t.field({
+    type: OrderPayload('ShipOrderSuccess'),
+    authScopes: { staff: true },
+    errors: { types: [NotFoundError, NothingToShipError] },
+    args: { id: t.arg.id() },
+    resolve: async (_root, args, ctx) => {
+      const id = fromGlobalId(String(args.id), 'Order');
+      const order = id === null ? null : await ctx.readers.order.load(id);
+      if (!order) throw new NotFoundError('Order');
+      await shipOrder(ctx.writer, ctx.viewer!, order);
+      ctx.readers.order.clear(order.id);
+      return { order: await loadOrder(ctx, order.id) };
+    },
+  }),
+}));
