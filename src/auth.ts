@@ -25,7 +25,8 @@ export function createAuthenticator(secret: string): Authenticator {
         if (typeof sub !== 'string' || sub.length === 0 || sub.length > 255) {
           throw new AuthenticationError('Token has no valid sub claim');
         }
-        if (typeof role !== 'string' || !ROLES.has(role)) throw new AuthenticationError('Token has an unknown role');
+        if (typeof role !== 'string' || !ROLES.has(role))
+          throw new AuthenticationError('Token has an unknown role');
         return { id: sub, role: role as Actor['role'] };
       } catch (err) {
         if (err instanceof AuthenticationError) throw err;

@@ -14,6 +14,8 @@ export async function resolveDatabase(
     persistent: true,
     onLog: (line) => log.debug(`postgres: ${line.trim()}`),
   });
-  log.info(`embedded Postgres on port ${config.embeddedPort}, data in ${config.dataDir} (${Date.now() - started} ms)`);
+  log.info(
+    `embedded Postgres on port ${config.embeddedPort}, data in ${config.dataDir} (${Date.now() - started} ms)`,
+  );
   return { url: server.urlFor('postgres'), stop: server.stop };
 }

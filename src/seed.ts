@@ -36,7 +36,11 @@ export async function seedDemoCatalogue(writer: Writer): Promise<boolean> {
     backorderPolicy: 'ALLOW',
     backorderLimit: 50,
   });
-  await scheduleInbound(writer, { productId: lamp.id, quantity: 40, expectedAt: new Date(Date.now() + 10 * DAY) });
+  await scheduleInbound(writer, {
+    productId: lamp.id,
+    quantity: 40,
+    expectedAt: new Date(Date.now() + 10 * DAY),
+  });
   await createProduct(writer, {
     ...base,
     sku: 'DEMO-POSTER',

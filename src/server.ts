@@ -10,8 +10,8 @@ import { createContextFactory } from './context.ts';
 import { createDb } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { Writer } from './db/transaction.ts';
-import { log } from './log.ts';
 import { GRAPHIQL_DEFAULT_QUERY } from './graphiql.ts';
+import { log } from './log.ts';
 import { schema } from './schema/index.ts';
 
 export const LIMITS = { bodyBytes: 1_000_000, depth: 12, aliases: 30 } as const;

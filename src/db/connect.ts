@@ -26,7 +26,10 @@ const types = {
   },
 };
 
-export function createDb(url: string, options: PoolOptions): { db: Db; pool: pg.Pool; queries: QueryCounter } {
+export function createDb(
+  url: string,
+  options: PoolOptions,
+): { db: Db; pool: pg.Pool; queries: QueryCounter } {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.max,

@@ -27,7 +27,9 @@ function clearStalePidFile(dir: string): void {
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
   if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
-    throw new Error(`An embedded Postgres (pid ${pid}) is already running on ${dir}; stop it or set DATABASE_URL.`);
+    throw new Error(
+      `An embedded Postgres (pid ${pid}) is already running on ${dir}; stop it or set DATABASE_URL.`,
+    );
   }
   rmSync(pidFile);
 }

@@ -1,17 +1,14 @@
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { FileMigrationProvider, type MigrationResultSet, Migrator } from 'kysely';
+import { type MigrationResultSet, Migrator } from 'kysely';
+import { migrations } from '../../migrations/index.ts';
 import type { Db } from './connect.ts';
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
-
-/** Applies every pending migration in order; throws with the failing migration's name. */
+/**
+ * Applies every pending migration in order; throws naming the failing one. Migrations are imported
+ * statically (migrations/index.ts), so the same code runs under tsx, vitest and a bundler.
+ * Kysely's migrator takes a lock, so instances starting together apply each migration once.
+ */
 export async function migrateToLatest(db: Db): Promise<string[]> {
-  const migrator = new Migrator({
-    db,
-    provider: new FileMigrationProvider({ fs, path, migrationFolder: MIGRATIONS_DIR }),
-  });
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
   const { error, results }: MigrationResultSet = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error) {

@@ -1,6 +1,6 @@
+import type { BackorderRecord } from '../db/records.ts';
 import { cancelBackorderRow, lockBackorder } from '../db/repos/backorders.ts';
 import { insertMovements, lockStock } from '../db/repos/stock.ts';
-import type { BackorderRecord } from '../db/records.ts';
 import type { Writer } from '../db/transaction.ts';
 import { BackorderNotCancellableError, NotFoundError } from './errors.ts';
 import { settleStock } from './queue.ts';

@@ -1,5 +1,10 @@
 import type { ProductRecord } from '../db/records.ts';
-import { insertProduct, type NewProduct, type ProductPatch, updateProduct as updateRow } from '../db/repos/products.ts';
+import {
+  insertProduct,
+  type NewProduct,
+  type ProductPatch,
+  updateProduct as updateRow,
+} from '../db/repos/products.ts';
 import type { Writer } from '../db/transaction.ts';
 import { DuplicateSkuError, NotFoundError } from './errors.ts';
 

@@ -1,6 +1,6 @@
+import type { InboundRecord } from '../db/records.ts';
 import { insertInbound, lockInbound, updateInbound as updateRow } from '../db/repos/inbound.ts';
 import { findProductsByIds } from '../db/repos/products.ts';
-import type { InboundRecord } from '../db/records.ts';
 import type { Writer } from '../db/transaction.ts';
 import { InboundClosedError, InboundQuantityError, NotFoundError } from './errors.ts';
 

@@ -1,7 +1,7 @@
-import type { LockedStock } from '../db/repos/stock.ts';
 import type { PlannedLine } from '../db/repos/orders.ts';
+import type { LockedStock } from '../db/repos/stock.ts';
 import { availableUnits, remainingCapacity } from './availability.ts';
-import { BackorderLimitError, BackorderNotAllowedError, InsufficientStockError, NotFoundError } from './errors.ts';
+import { BackorderLimitError, BackorderNotAllowedError, NotFoundError } from './errors.ts';
 
 export interface OrderLineInput {
   productId: number;

@@ -1,11 +1,22 @@
 import { createHash } from 'node:crypto';
-import { listOpenInbound } from '../db/repos/inbound.ts';
-import { claimOrder, findLinesByOrderIds, findOrderByKey, shipOrderUnits, writeOrder } from '../db/repos/orders.ts';
-import { applyStockDeltas, insertMovements, lockStock } from '../db/repos/stock.ts';
 import type { OrderRecord } from '../db/records.ts';
+import { listOpenInbound } from '../db/repos/inbound.ts';
+import {
+  claimOrder,
+  findLinesByOrderIds,
+  findOrderByKey,
+  shipOrderUnits,
+  writeOrder,
+} from '../db/repos/orders.ts';
+import { applyStockDeltas, insertMovements, lockStock } from '../db/repos/stock.ts';
 import type { Writer } from '../db/transaction.ts';
+import {
+  IdempotencyConflictError,
+  InsufficientStockError,
+  NotFoundError,
+  NothingToShipError,
+} from './errors.ts';
 import { estimateCoverage } from './eta.ts';
-import { IdempotencyConflictError, InsufficientStockError, NothingToShipError, NotFoundError } from './errors.ts';
 import { type OrderLineInput, planOrder } from './order-plan.ts';
 import { toOpenInbound } from './readers.ts';
 import type { Actor } from './types.ts';
@@ -18,7 +29,10 @@ export interface PlaceOrderInput {
 
 /** Same lines in the same order and the same consent: the same request. */
 export function requestHash(input: PlaceOrderInput): string {
-  const canonical = JSON.stringify([input.acceptBackorder, input.lines.map((l) => [l.productId, l.quantity])]);
+  const canonical = JSON.stringify([
+    input.acceptBackorder,
+    input.lines.map((l) => [l.productId, l.quantity]),
+  ]);
   return createHash('sha256').update(canonical).digest('base64url');
 }
 
@@ -53,7 +67,12 @@ export async function placeOrder(writer: Writer, customer: Actor, input: PlaceOr
       const inbound = (await listOpenInbound(tx.trx, [product.id])).map(toOpenInbound);
       const eta =
         product.backorderPolicy === 'ALLOW'
-          ? estimateCoverage(stock.unitsOnBackorder + refusal.missing, inbound, product.restockLeadTimeDays, new Date())
+          ? estimateCoverage(
+              stock.unitsOnBackorder + refusal.missing,
+              inbound,
+              product.restockLeadTimeDays,
+              new Date(),
+            )
           : null;
       throw new InsufficientStockError(product.id, refusal.available, eta);
     }

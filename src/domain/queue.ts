@@ -1,6 +1,6 @@
+import type { StockRecord } from '../db/records.ts';
 import { type Allocation, allocateToQueue } from '../db/repos/backorders.ts';
 import { applyStockDeltas, type StockDelta } from '../db/repos/stock.ts';
-import type { StockRecord } from '../db/records.ts';
 import type { WriteTx } from '../db/transaction.ts';
 import { availableUnits } from './availability.ts';
 

@@ -1,5 +1,15 @@
 import DataLoader from 'dataloader';
 import type { Db } from '../db/connect.ts';
+import type {
+  BackorderRecord,
+  InboundRecord,
+  MovementRecord,
+  OrderLineRecord,
+  OrderRecord,
+  PageWindow,
+  ProductRecord,
+  StockRecord,
+} from '../db/records.ts';
 import {
   countBackordersOfProduct,
   findBackordersByIds,
@@ -21,16 +31,6 @@ import {
 import { findProductsByIds, findProductsBySkus, listProductsBySku } from '../db/repos/products.ts';
 import { findStockByProductIds, listMovements } from '../db/repos/stock.ts';
 import type { BackorderStatusValue, OrderStatusValue } from '../db/types.ts';
-import type {
-  BackorderRecord,
-  MovementRecord,
-  InboundRecord,
-  OrderLineRecord,
-  OrderRecord,
-  PageWindow,
-  ProductRecord,
-  StockRecord,
-} from '../db/records.ts';
 import { estimateAvailableAt } from './availability.ts';
 import { estimateCoverage, type OpenInbound } from './eta.ts';
 
@@ -118,7 +118,11 @@ export class Readers {
   }
 
   async listBackordersOfCustomer(customerId: string, page: PageWindow<number>): Promise<BackorderRecord[]> {
-    return this.primed(this.backorder, await listBackordersOfCustomer(this.db, customerId, page), (r) => r.id);
+    return this.primed(
+      this.backorder,
+      await listBackordersOfCustomer(this.db, customerId, page),
+      (r) => r.id,
+    );
   }
 
   async listBackordersOfProduct(
@@ -145,7 +149,10 @@ export class Readers {
   }
 
   async availabilityEta(product: ProductRecord, quantity: number, now: Date): Promise<Date | null> {
-    const [stock, inbound] = await Promise.all([this.stock.load(product.id), this.openInbound.load(product.id)]);
+    const [stock, inbound] = await Promise.all([
+      this.stock.load(product.id),
+      this.openInbound.load(product.id),
+    ]);
     if (!stock) return null;
     return estimateAvailableAt(product, stock, inbound.map(toOpenInbound), quantity, now);
   }

@@ -1,7 +1,7 @@
+import type { ProductRecord, StockRecord } from '../db/records.ts';
 import type { Allocation } from '../db/repos/backorders.ts';
 import { lockInbound, updateInbound } from '../db/repos/inbound.ts';
 import { insertMovements, lockStock } from '../db/repos/stock.ts';
-import type { ProductRecord, StockRecord } from '../db/records.ts';
 import type { Writer, WriteTx } from '../db/transaction.ts';
 import {
   InboundClosedError,
@@ -68,7 +68,13 @@ export async function adjustStock(
       throw new StockBelowAllocatedError(product.id, stock.onHand, stock.allocated, input.delta);
     }
     await insertMovements(tx, [
-      { productId: product.id, kind: 'ADJUSTMENT', quantity: input.delta, reason: input.reason, actor: actor.id },
+      {
+        productId: product.id,
+        kind: 'ADJUSTMENT',
+        quantity: input.delta,
+        reason: input.reason,
+        actor: actor.id,
+      },
     ]);
     const settled = await settleStock(tx, stock, { productId: product.id, onHand: input.delta }, actor.id);
     return { product, ...settled };

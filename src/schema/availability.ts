@@ -1,5 +1,5 @@
-import { availabilityStatus, availableUnits, canBackorder } from '../domain/availability.ts';
 import type { ProductRecord, StockRecord } from '../db/records.ts';
+import { availabilityStatus, availableUnits, canBackorder } from '../domain/availability.ts';
 import { builder } from './builder.ts';
 import { Product } from './product.ts';
 import { BOUNDS, intInRange } from './validate.ts';
@@ -28,13 +28,16 @@ const Availability = builder.objectRef<AvailabilityShape>('Availability').implem
       nullable: true,
       description: 'Units that can still be backordered under the cap; null: no cap.',
       resolve: (a) =>
-        a.product.backorderLimit === null ? null : Math.max(0, a.product.backorderLimit - a.stock.unitsOnBackorder),
+        a.product.backorderLimit === null
+          ? null
+          : Math.max(0, a.product.backorderLimit - a.stock.unitsOnBackorder),
     }),
     nextRestockAt: t.field({
       type: 'DateTime',
       nullable: true,
       description: 'expectedAt of the earliest open inbound shipment.',
-      resolve: async (a, _args, ctx) => (await ctx.readers.openInbound.load(a.product.id))[0]?.expectedAt ?? null,
+      resolve: async (a, _args, ctx) =>
+        (await ctx.readers.openInbound.load(a.product.id))[0]?.expectedAt ?? null,
     }),
     estimatedAvailableAt: t.field({
       type: 'DateTime',

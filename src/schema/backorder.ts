@@ -1,9 +1,9 @@
-import type { Allocation } from '../db/repos/backorders.ts';
 import type { BackorderRecord } from '../db/records.ts';
+import type { Allocation } from '../db/repos/backorders.ts';
 import { canAccess, cancelBackorder } from '../domain/backorders.ts';
 import { BackorderNotCancellableError, NotFoundError } from '../domain/errors.ts';
-import type { Context } from './context-type.ts';
 import { builder } from './builder.ts';
+import type { Context } from './context-type.ts';
 import { fromGlobalId } from './ids.ts';
 import { pageByNumber } from './pagination.ts';
 import { Product } from './product.ts';
@@ -30,7 +30,9 @@ builder.node(Backorder, {
     customerId: t.exposeString('customerId'),
     status: t.field({ type: BackorderStatus, resolve: (b) => b.status }),
     quantity: t.exposeInt('quantity', { description: 'Units that had to wait when the order was placed.' }),
-    quantityAllocated: t.exposeInt('quantityAllocated', { description: 'Units received so far, shipped or not.' }),
+    quantityAllocated: t.exposeInt('quantityAllocated', {
+      description: 'Units received so far, shipped or not.',
+    }),
     queuePosition: t.int({
       nullable: true,
       description: '1-based rank in the product queue; null outside the queue.',
@@ -44,7 +46,8 @@ builder.node(Backorder, {
     estimatedAvailableAt: t.field({
       type: 'DateTime',
       nullable: true,
-      description: 'When the supply that reaches this backorder covers it; null outside the queue or with no estimate.',
+      description:
+        'When the supply that reaches this backorder covers it; null outside the queue or with no estimate.',
       resolve: (b, _args, ctx) => ctx.readers.backorderEta(b, new Date()),
     }),
     createdAt: t.field({ type: 'DateTime', resolve: (b) => b.createdAt }),

@@ -8,8 +8,8 @@ import {
   InboundProductMismatchError,
   InboundQuantityError,
   InsufficientStockError,
-  NothingToShipError,
   NotFoundError,
+  NothingToShipError,
   StockBelowAllocatedError,
   type UserError,
 } from '../domain/errors.ts';

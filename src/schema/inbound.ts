@@ -6,7 +6,9 @@ import { fromGlobalId } from './ids.ts';
 import { Product } from './product.ts';
 import { BOUNDS, intInRange } from './validate.ts';
 
-const InboundStatus = builder.enumType('InboundStatus', { values: ['OPEN', 'RECEIVED', 'CANCELLED'] as const });
+const InboundStatus = builder.enumType('InboundStatus', {
+  values: ['OPEN', 'RECEIVED', 'CANCELLED'] as const,
+});
 
 export const InboundShipment = builder.objectRef<InboundRecord>('InboundShipment');
 
@@ -15,7 +17,9 @@ builder.node(InboundShipment, {
   id: { resolve: (i) => i.id },
   // Planned supply is staff information; to anyone else the node does not exist.
   loadMany: async (ids, ctx) =>
-    Promise.all(ids.map((id) => (ctx.viewer?.role === 'staff' ? ctx.readers.inbound.load(Number(id)) : null))),
+    Promise.all(
+      ids.map((id) => (ctx.viewer?.role === 'staff' ? ctx.readers.inbound.load(Number(id)) : null)),
+    ),
   isTypeOf: (value) => typeof value === 'object' && value !== null && 'expectedAt' in value,
   fields: (t) => ({
     quantity: t.exposeInt('quantity'),
@@ -71,7 +75,9 @@ builder.mutationFields((t) => ({
       const quantity = intInRange('quantity', input.quantity, 1, BOUNDS.shipmentQuantity);
       const productId = fromGlobalId(String(input.productId), 'Product');
       if (productId === null) throw new NotFoundError('Product');
-      return { inbound: await scheduleInbound(ctx.writer, { productId, quantity, expectedAt: input.expectedAt }) };
+      return {
+        inbound: await scheduleInbound(ctx.writer, { productId, quantity, expectedAt: input.expectedAt }),
+      };
     },
   }),
   updateInbound: t.field({
@@ -81,7 +87,9 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: UpdateInboundInput }) },
     resolve: async (_root, { input }, ctx) => {
       const quantity =
-        input.quantity == null ? undefined : intInRange('quantity', input.quantity, 1, BOUNDS.shipmentQuantity);
+        input.quantity == null
+          ? undefined
+          : intInRange('quantity', input.quantity, 1, BOUNDS.shipmentQuantity);
       const id = inboundId(input.id);
       return {
         inbound: await updateInbound(ctx.writer, {

@@ -5,8 +5,8 @@ import {
   BackorderNotAllowedError,
   IdempotencyConflictError,
   InsufficientStockError,
-  NothingToShipError,
   NotFoundError,
+  NothingToShipError,
 } from '../domain/errors.ts';
 import { placeOrder, shipOrder } from '../domain/orders.ts';
 import { Backorder } from './backorder.ts';
@@ -92,7 +92,8 @@ const OrderLineInput = builder.inputType('OrderLineInput', {
 const PlaceOrderInput = builder.inputType('PlaceOrderInput', {
   fields: (t) => ({
     idempotencyKey: t.string({
-      description: 'Chosen by the client per checkout; a retry with the same key and input returns the same order.',
+      description:
+        'Chosen by the client per checkout; a retry with the same key and input returns the same order.',
     }),
     acceptBackorder: t.boolean({ required: false, defaultValue: false }),
     lines: t.field({ type: [OrderLineInput] }),
@@ -104,7 +105,10 @@ const OrderPayload = (name: string) =>
     fields: (t) => ({ order: t.field({ type: Order, resolve: (r) => r.order }) }),
   });
 
-async function loadOrder(ctx: { readers: { order: { load(id: number): Promise<OrderRecord | null> } } }, id: number) {
+async function loadOrder(
+  ctx: { readers: { order: { load(id: number): Promise<OrderRecord | null> } } },
+  id: number,
+) {
   const order = await ctx.readers.order.load(id);
   if (!order) throw new Error(`order ${id} vanished after commit`);
   return order;
@@ -132,7 +136,8 @@ builder.mutationFields((t) => ({
         const quantity = intInRange(`lines[${i}].quantity`, line.quantity, 1, BOUNDS.orderLineQuantity);
         const productId = fromGlobalId(String(line.productId), 'Product');
         if (productId === null) throw new NotFoundError('Product');
-        if (seen.has(productId)) throw badInput('Each product may appear on one line only', `lines[${i}].productId`);
+        if (seen.has(productId))
+          throw badInput('Each product may appear on one line only', `lines[${i}].productId`);
         seen.add(productId);
         return { productId, quantity };
       });

@@ -64,7 +64,6 @@ builder.queryFields((t) => ({
   }),
 }));
 
-
 const CreateProductInput = builder.inputType('CreateProductInput', {
   fields: (t) => ({
     sku: t.string(),
@@ -107,9 +106,11 @@ builder.mutationFields((t) => ({
         name: text('name', input.name, BOUNDS.name),
         backorderPolicy: input.backorderPolicy ?? 'ALLOW',
         backorderLimit: optionalIntInRange('backorderLimit', input.backorderLimit, 0, BOUNDS.counter) ?? null,
-        lowStockThreshold: optionalIntInRange('lowStockThreshold', input.lowStockThreshold, 0, BOUNDS.counter) ?? null,
+        lowStockThreshold:
+          optionalIntInRange('lowStockThreshold', input.lowStockThreshold, 0, BOUNDS.counter) ?? null,
         restockLeadTimeDays:
-          optionalIntInRange('restockLeadTimeDays', input.restockLeadTimeDays, 0, BOUNDS.leadTimeDays) ?? null,
+          optionalIntInRange('restockLeadTimeDays', input.restockLeadTimeDays, 0, BOUNDS.leadTimeDays) ??
+          null,
       }),
     }),
   }),
@@ -123,7 +124,10 @@ builder.mutationFields((t) => ({
         ...(input.name != null ? { name: text('name', input.name, BOUNDS.name) } : {}),
         ...(input.backorderPolicy != null ? { backorderPolicy: input.backorderPolicy } : {}),
         ...(input.backorderLimit !== undefined
-          ? { backorderLimit: optionalIntInRange('backorderLimit', input.backorderLimit, 0, BOUNDS.counter) ?? null }
+          ? {
+              backorderLimit:
+                optionalIntInRange('backorderLimit', input.backorderLimit, 0, BOUNDS.counter) ?? null,
+            }
           : {}),
         ...(input.lowStockThreshold !== undefined
           ? {
@@ -134,7 +138,12 @@ builder.mutationFields((t) => ({
         ...(input.restockLeadTimeDays !== undefined
           ? {
               restockLeadTimeDays:
-                optionalIntInRange('restockLeadTimeDays', input.restockLeadTimeDays, 0, BOUNDS.leadTimeDays) ?? null,
+                optionalIntInRange(
+                  'restockLeadTimeDays',
+                  input.restockLeadTimeDays,
+                  0,
+                  BOUNDS.leadTimeDays,
+                ) ?? null,
             }
           : {}),
       };

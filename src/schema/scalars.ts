@@ -7,7 +7,9 @@ function parseDate(value: unknown): Date {
   }
   const date = new Date(value);
   if (Number.isNaN(date.getTime()) || !/^\d{4}-\d{2}-\d{2}T/.test(value)) {
-    throw new GraphQLError(`"${value}" is not an ISO 8601 date-time`, { extensions: { code: 'BAD_USER_INPUT' } });
+    throw new GraphQLError(`"${value}" is not an ISO 8601 date-time`, {
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
   }
   return date;
 }
@@ -18,7 +20,9 @@ builder.scalarType('DateTime', {
   parseValue: parseDate,
   parseLiteral: (ast) => {
     if (ast.kind !== Kind.STRING) {
-      throw new GraphQLError('DateTime must be an ISO 8601 string', { extensions: { code: 'BAD_USER_INPUT' } });
+      throw new GraphQLError('DateTime must be an ISO 8601 string', {
+        extensions: { code: 'BAD_USER_INPUT' },
+      });
     }
     return parseDate(ast.value);
   },

@@ -1,5 +1,5 @@
-import type { Allocation } from '../db/repos/backorders.ts';
 import type { MovementRecord, ProductRecord, StockRecord } from '../db/records.ts';
+import type { Allocation } from '../db/repos/backorders.ts';
 import { availableUnits } from '../domain/availability.ts';
 import {
   InboundClosedError,
@@ -35,7 +35,10 @@ const StockMovement = builder.objectRef<MovementRecord>('StockMovement').impleme
     kind: t.field({ type: MovementKind, resolve: (m) => m.kind }),
     quantity: t.exposeInt('quantity', { description: 'Signed.' }),
     reason: t.exposeString('reason', { nullable: true }),
-    reference: t.exposeString('reference', { nullable: true, description: 'e.g. order:12, backorder:7, inbound:3' }),
+    reference: t.exposeString('reference', {
+      nullable: true,
+      description: 'e.g. order:12, backorder:7, inbound:3',
+    }),
     actor: t.exposeString('actor', { description: 'The sub of whoever caused it.' }),
     createdAt: t.field({ type: 'DateTime', resolve: (m) => m.createdAt }),
   }),

@@ -13,7 +13,12 @@ export function intInRange(field: string, value: number, min: number, max: numbe
   return value;
 }
 
-export function optionalIntInRange(field: string, value: number | null | undefined, min: number, max: number) {
+export function optionalIntInRange(
+  field: string,
+  value: number | null | undefined,
+  min: number,
+  max: number,
+) {
   return value === null || value === undefined ? value : intInRange(field, value, min, max);
 }
 

@@ -28,7 +28,10 @@ export async function findBackordersByIds(ex: Executor, ids: readonly number[]):
     .execute();
 }
 
-export async function findBackordersByLineIds(ex: Executor, lineIds: readonly number[]): Promise<BackorderRecord[]> {
+export async function findBackordersByLineIds(
+  ex: Executor,
+  lineIds: readonly number[],
+): Promise<BackorderRecord[]> {
   if (lineIds.length === 0) return [];
   return ex
     .selectFrom('backorder')

@@ -34,13 +34,23 @@ export async function findInboundByIds(ex: Executor, ids: readonly number[]): Pr
 }
 
 export async function lockInbound(tx: WriteTx, id: number): Promise<InboundRecord | undefined> {
-  return tx.trx.selectFrom('inbound_shipment').select(columns).where('id', '=', id).forUpdate().executeTakeFirst();
+  return tx.trx
+    .selectFrom('inbound_shipment')
+    .select(columns)
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirst();
 }
 
 export async function updateInbound(
   tx: WriteTx,
   id: number,
-  patch: { quantity?: number; quantityReceived?: number; expectedAt?: Date; status?: InboundRecord['status'] },
+  patch: {
+    quantity?: number;
+    quantityReceived?: number;
+    expectedAt?: Date;
+    status?: InboundRecord['status'];
+  },
 ): Promise<InboundRecord> {
   const set: Updateable<InboundShipmentTable> = { updated_at: new Date() };
   if (patch.quantity !== undefined) set.quantity = patch.quantity;

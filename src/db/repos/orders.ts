@@ -123,7 +123,10 @@ export async function findOrdersByIds(ex: Executor, ids: readonly number[]): Pro
     .execute();
 }
 
-export async function findLinesByOrderIds(ex: Executor, orderIds: readonly number[]): Promise<OrderLineRecord[]> {
+export async function findLinesByOrderIds(
+  ex: Executor,
+  orderIds: readonly number[],
+): Promise<OrderLineRecord[]> {
   if (orderIds.length === 0) return [];
   return ex
     .selectFrom('order_line')

@@ -1,7 +1,7 @@
-import type { ProductRecord, PageWindow } from '../records.ts';
+import type { Updateable } from 'kysely';
+import type { PageWindow, ProductRecord } from '../records.ts';
 import type { Executor } from '../transaction.ts';
 import type { ProductTable } from '../types.ts';
-import type { Updateable } from 'kysely';
 
 const columns = [
   'id',

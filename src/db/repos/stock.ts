@@ -29,7 +29,10 @@ export interface LockedStock {
  * Locks the stock rows of these products, always in product id order so that writers touching several
  * products never deadlock, and reads each product's policy alongside in the same round trip.
  */
-export async function lockStock(tx: WriteTx, productIds: readonly number[]): Promise<Map<number, LockedStock>> {
+export async function lockStock(
+  tx: WriteTx,
+  productIds: readonly number[],
+): Promise<Map<number, LockedStock>> {
   const ids = [...new Set(productIds)].sort((a, b) => a - b);
   const rows = await tx.trx
     .selectFrom('stock as s')

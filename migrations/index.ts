@@ -1,0 +1,9 @@
+import type { Migration } from 'kysely';
+import * as catalogAndStock from './2026-11-26T00-00_catalog_and_stock.ts';
+import * as ordersAndBackorders from './2026-11-26T00-01_orders_and_backorders.ts';
+
+/** Every migration by name, in the order they apply. A new migration is a new file and a new line here. */
+export const migrations: Record<string, Migration> = {
+  '2026-11-26T00-00_catalog_and_stock': catalogAndStock,
+  '2026-11-26T00-01_orders_and_backorders': ordersAndBackorders,
+};

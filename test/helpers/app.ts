@@ -1,0 +1,70 @@
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { print } from 'graphql';
+import { createAuthenticator } from '../../src/auth.ts';
+import type { Actor } from '../../src/domain/types.ts';
+import { type App, buildApp } from '../../src/server.ts';
+import { createTestDatabase, type TestDatabase } from './database.ts';
+
+export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256!';
+
+export interface GraphQLResponse<T> {
+  status: number;
+  data?: T | null;
+  errors?: { message: string; extensions?: Record<string, unknown>; path?: (string | number)[] }[];
+}
+
+export interface TestApp {
+  app: App;
+  database: TestDatabase;
+  url: string;
+  port: number;
+  token(role: Actor['role'], sub?: string): Promise<string>;
+  /** Sends a typed operation over real HTTP; `token` signs the request (omit for anonymous). */
+  gql<R, V>(document: TypedDocumentNode<R, V>, variables: V, token?: string): Promise<GraphQLResponse<R>>;
+  /** Like gql, but fails the test on any GraphQL error and returns data. */
+  ok<R, V>(document: TypedDocumentNode<R, V>, variables: V, token?: string): Promise<R>;
+  stop(): Promise<void>;
+}
+
+export async function startTestApp(options: { poolMax?: number } = {}): Promise<TestApp> {
+  const database = await createTestDatabase();
+  const app = buildApp({
+    databaseUrl: database.url,
+    jwtSecret: TEST_SECRET,
+    pool: { max: options.poolMax ?? 10, connectionTimeoutMs: 10_000, statementTimeoutMs: 30_000 },
+    mergeWindowMs: 50,
+    production: false,
+  });
+  const { url, port } = await app.start(0, '127.0.0.1');
+  const auth = createAuthenticator(TEST_SECRET);
+
+  async function gql<R, V>(document: TypedDocumentNode<R, V>, variables: V, token?: string) {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ query: print(document), variables }),
+    });
+    const body = (await res.json()) as GraphQLResponse<R>;
+    return { ...body, status: res.status };
+  }
+
+  return {
+    app,
+    database,
+    url,
+    port,
+    token: (role, sub) => auth.sign({ id: sub ?? `${role}-1`, role }),
+    gql,
+    async ok(document, variables, token) {
+      const res = await gql(document, variables, token);
+      if (res.errors?.length || !res.data) {
+        throw new Error(`GraphQL errors: ${JSON.stringify(res.errors)}`);
+      }
+      return res.data;
+    },
+    async stop() {
+      await app.stop();
+      await database.drop();
+    },
+  };
+}
