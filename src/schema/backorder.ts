@@ -16,7 +16,7 @@ export const BackorderStatus = builder.enumType('BackorderStatus', {
 export const Backorder = builder.objectRef<BackorderRecord>('Backorder');
 
 /** The backorder if the viewer may see it; null for both "missing" and "someone else's". */
-async function visibleBackorder(ctx: Context, id: number): Promise<BackorderRecord | null> {
+export async function visibleBackorder(ctx: Context, id: number): Promise<BackorderRecord | null> {
   const backorder = await ctx.readers.backorder.load(id);
   return backorder && ctx.viewer && canAccess(ctx.viewer, backorder) ? backorder : null;
 }

@@ -1,10 +1,13 @@
 import type { Writer } from '../db/transaction.ts';
 import type { Readers } from '../domain/readers.ts';
 import type { Actor } from '../domain/types.ts';
+import type { ProductEvent } from '../events/live-hub.ts';
 
 /** What every resolver gets: who is asking, fresh batched readers, and the one way to write. */
 export interface Context {
   viewer: Actor | null;
+  /** Per request; a subscription swaps in each event's primed readers. */
   readers: Readers;
   writer: Writer;
+  live: { watch(productId: number, backorderId?: number | null): AsyncIterableIterator<ProductEvent> };
 }

@@ -9,6 +9,7 @@ import './inbound.ts';
 import './backorder.ts';
 import './order.ts';
 import './viewer.ts';
+import './subscriptions.ts';
 
 export const schema = builder.toSchema();
 

@@ -2,9 +2,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-/** Layers point one way: server -> schema -> domain -> db. Nothing imports upward. */
+/** Layers point one way: server -> schema -> events -> domain -> db. Nothing imports upward. */
 const SRC = path.resolve(import.meta.dirname, '../../src');
-const RANK: Record<string, number> = { db: 0, domain: 1, events: 1, schema: 2 };
+const RANK: Record<string, number> = { db: 0, domain: 1, events: 2, schema: 3 };
 
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>

@@ -90,8 +90,10 @@ export async function writeOrder(
       SELECT ${v.orderId}, position, product_id, quantity, taken FROM input ORDER BY position
       RETURNING id, position
     ), backorders AS (
-      INSERT INTO backorder (order_id, order_line_id, product_id, customer_id, quantity)
-      SELECT ${v.orderId}, l.id, i.product_id, ${v.customerId}, i.rest
+      -- Joining the queue happens now, under the stock lock, not when the transaction began: createdAt
+      -- then follows queue order even when checkouts started together.
+      INSERT INTO backorder (order_id, order_line_id, product_id, customer_id, quantity, created_at, updated_at)
+      SELECT ${v.orderId}, l.id, i.product_id, ${v.customerId}, i.rest, clock_timestamp(), clock_timestamp()
       FROM input i JOIN lines l USING (position) WHERE i.rest > 0 ORDER BY i.position
       RETURNING id
     ), stock_update AS (

@@ -1,0 +1,93 @@
+import type { Db } from '../db/connect.ts';
+import { latestChangeSeq, readChangesAfter } from '../db/repos/changes.ts';
+
+const BATCH = 5_000;
+/** A sequence hole older than this is a rolled-back write, not a slow commit. */
+const HOLE_TTL_MS = 10_000;
+
+/**
+ * Reads the durable change log in order and reports each change once. Sequence numbers are drawn before
+ * commit, so a lower one can become visible after a higher one: holes below the newest seen number are
+ * re-read until they fill in or are old enough to be a rollback. Nothing committed is ever skipped.
+ */
+export class ChangeFeed {
+  /** Every seq <= floor has been reported or given up on. */
+  private floor = 0;
+  private readonly seenAbove = new Set<number>();
+  private readonly holes = new Map<number, number>();
+  private reading: Promise<void> | undefined;
+  private again = false;
+  queries = 0;
+
+  constructor(
+    private readonly db: Db,
+    private readonly onChanges: (productIds: Set<number>) => void,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Starts after what is already in the log: subscribers load the current state themselves. */
+  async start(): Promise<void> {
+    this.floor = await latestChangeSeq(this.db);
+    this.queries++;
+  }
+
+  /** Reads whatever is new; calls made while a read runs are folded into one more read after it. */
+  poke(): Promise<void> {
+    if (this.reading) {
+      this.again = true;
+      return this.reading;
+    }
+    this.reading = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.readOnce();
+        } while (this.again);
+      } finally {
+        this.reading = undefined;
+      }
+    })();
+    return this.reading;
+  }
+
+  private async readOnce(): Promise<void> {
+    const changed = new Set<number>();
+    let after = this.floor;
+    for (;;) {
+      const rows = await readChangesAfter(this.db, after, BATCH);
+      this.queries++;
+      for (const row of rows) {
+        if (this.seenAbove.has(row.seq) || row.seq <= this.floor) continue;
+        this.seenAbove.add(row.seq);
+        this.holes.delete(row.seq);
+        changed.add(row.productId);
+      }
+      const top = rows.at(-1)?.seq ?? after;
+      for (let seq = this.floor + 1; seq < top; seq++) {
+        if (!this.seenAbove.has(seq) && !this.holes.has(seq)) this.holes.set(seq, this.now());
+      }
+      this.advanceFloor();
+      if (rows.length < BATCH) break;
+      after = top;
+    }
+    if (changed.size > 0) this.onChanges(changed);
+  }
+
+  private advanceFloor(): void {
+    const expired = this.now() - HOLE_TTL_MS;
+    for (;;) {
+      const next = this.floor + 1;
+      if (this.seenAbove.delete(next)) {
+        this.floor = next;
+        continue;
+      }
+      const since = this.holes.get(next);
+      if (since !== undefined && since <= expired) {
+        this.holes.delete(next);
+        this.floor = next;
+        continue;
+      }
+      break;
+    }
+  }
+}

@@ -1,0 +1,123 @@
+import type { Db } from '../db/connect.ts';
+import { Readers } from '../domain/readers.ts';
+import { LatestValueStream } from './latest-value-stream.ts';
+
+/**
+ * One event of one product as every watcher on this instance sees it: readers primed with the state right
+ * after the change. Built once per product per merge window, shared, and never reused for a later event.
+ */
+export interface ProductEvent {
+  productId: number;
+  readers: Readers;
+}
+
+interface Watcher {
+  stream: LatestValueStream<ProductEvent>;
+  backorderId: number | null;
+}
+
+/**
+ * Fans committed changes out to the subscriptions of this instance. Each changed product is recomputed
+ * once per merge window in a fixed number of queries (product, stock, inbound, and for queue watchers one
+ * ranking of the whole queue plus their backorders), however many watch it.
+ */
+export class LiveHub {
+  private readonly watchers = new Map<number, Set<Watcher>>();
+  private readonly pending = new Set<number>();
+  private timer: NodeJS.Timeout | undefined;
+  private lastFlush = 0;
+  private flushing: Promise<void> | undefined;
+  private stopped = false;
+  /** Snapshots built, for benchmarks and tests that count the cost of a fan-out. */
+  snapshots = 0;
+
+  constructor(
+    private readonly db: Db,
+    private readonly mergeWindowMs: number,
+    private readonly log: { error(message: string, detail?: unknown): void },
+  ) {}
+
+  /**
+   * Watches a product: first the current state (fresh readers, loaded on demand), then one event per merge
+   * window in which the product changed.
+   */
+  watch(productId: number, backorderId: number | null = null): AsyncIterableIterator<ProductEvent> {
+    const watcher: Watcher = {
+      backorderId,
+      stream: new LatestValueStream<ProductEvent>(() => {
+        const set = this.watchers.get(productId);
+        set?.delete(watcher);
+        if (set?.size === 0) this.watchers.delete(productId);
+      }),
+    };
+    let set = this.watchers.get(productId);
+    if (!set) this.watchers.set(productId, (set = new Set()));
+    set.add(watcher);
+    watcher.stream.push({ productId, readers: new Readers(this.db) });
+    return watcher.stream;
+  }
+
+  watcherCount(): number {
+    let n = 0;
+    for (const set of this.watchers.values()) n += set.size;
+    return n;
+  }
+
+  /** Products that changed (from the change feed). Merged until the window allows the next flush. */
+  changed(productIds: Iterable<number>): void {
+    for (const id of productIds) if (this.watchers.has(id)) this.pending.add(id);
+    if (this.pending.size === 0 || this.timer || this.stopped) return;
+    const wait = Math.max(0, this.lastFlush + this.mergeWindowMs - Date.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, wait);
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing) await this.flushing;
+    this.lastFlush = Date.now();
+    const products = [...this.pending];
+    this.pending.clear();
+    this.flushing = Promise.all(products.map((id) => this.publish(id))).then(() => undefined);
+    await this.flushing;
+    this.flushing = undefined;
+    if (this.pending.size > 0) this.changed([]);
+  }
+
+  private async publish(productId: number): Promise<void> {
+    const set = this.watchers.get(productId);
+    if (!set || set.size === 0) return;
+    try {
+      const backorderIds = [...set].flatMap((w) => (w.backorderId === null ? [] : [w.backorderId]));
+      const readers = await this.snapshot(productId, backorderIds);
+      const event: ProductEvent = { productId, readers };
+      for (const watcher of this.watchers.get(productId) ?? []) watcher.stream.push(event);
+    } catch (err) {
+      // The next change (or the next poll) retries; a failed recomputation never ends a subscription.
+      this.log.error(`live update of product ${productId} failed`, err);
+    }
+  }
+
+  private async snapshot(productId: number, backorderIds: number[]): Promise<Readers> {
+    this.snapshots++;
+    const readers = new Readers(this.db);
+    await Promise.all([
+      readers.product.load(productId),
+      readers.stock.load(productId),
+      readers.openInbound.load(productId),
+      ...(backorderIds.length > 0
+        ? [readers.primeQueue(productId), readers.backorder.loadMany(backorderIds)]
+        : []),
+    ]);
+    // Backorders outside the queue have no rank: say so, rather than let each watcher ask the database.
+    for (const id of backorderIds) readers.queueRank.prime(id, null);
+    return readers;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    for (const set of this.watchers.values()) for (const w of [...set]) w.stream.close();
+  }
+}

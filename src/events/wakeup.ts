@@ -1,0 +1,98 @@
+import pg from 'pg';
+
+export const CHANNEL = 'backorder_api_changes';
+
+/**
+ * Cross-instance wake-ups. One listening connection per instance, reconnecting by itself; the wake-up
+ * carries no data (the change log does), so a lost one costs latency, never an update.
+ * Sending is coalesced and happens after commit on its own connection, never inside a write transaction.
+ */
+export class Wakeup {
+  private client: pg.Client | undefined;
+  private stopped = false;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private attempt = 0;
+  private sending = false;
+  private sendAgain = false;
+  /** The listening connection's backend pid, for tests that cut it. */
+  listenerPid: number | undefined;
+
+  constructor(
+    private readonly url: string,
+    private readonly notifyPool: pg.Pool | { query(text: string): Promise<unknown> },
+    private readonly onWake: (reason: 'notify' | 'reconnect') => void,
+    private readonly log: { warn(message: string): void },
+  ) {}
+
+  async start(): Promise<void> {
+    await this.connect();
+  }
+
+  private async connect(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.url, application_name: 'backorder-api-listener' });
+    client.on('notification', () => this.onWake('notify'));
+    client.on('error', (err) => {
+      this.log.warn(`change listener connection lost: ${err.message}`);
+      this.scheduleReconnect(client);
+    });
+    client.on('end', () => this.scheduleReconnect(client));
+    await client.connect();
+    await client.query(`LISTEN ${CHANNEL}`);
+    const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    this.listenerPid = rows[0]?.pid;
+    this.client = client;
+    this.attempt = 0;
+  }
+
+  private scheduleReconnect(lost: pg.Client): void {
+    if (this.stopped || this.client !== lost || this.reconnectTimer) return;
+    this.client = undefined;
+    this.listenerPid = undefined;
+    lost.removeAllListeners('end');
+    lost.end().catch(() => {});
+    const delay = Math.min(5_000, 100 * 2 ** this.attempt++);
+    this.reconnectTimer = setTimeout(async () => {
+      this.reconnectTimer = undefined;
+      try {
+        await this.connect();
+        // Whatever was committed while nobody listened is in the change log: read it now.
+        this.onWake('reconnect');
+      } catch (err) {
+        this.log.warn(`change listener could not reconnect: ${(err as Error).message}`);
+        this.client = lost;
+        this.scheduleReconnect(lost);
+      }
+    }, delay);
+  }
+
+  /** Tells every instance to read the change log. At most one NOTIFY in flight; bursts fold into one more. */
+  notify(): void {
+    if (this.stopped) return;
+    if (this.sending) {
+      this.sendAgain = true;
+      return;
+    }
+    this.sending = true;
+    this.notifyPool
+      .query(`NOTIFY ${CHANNEL}`)
+      .catch((err: Error) => this.log.warn(`wake-up not sent (instances will poll): ${err.message}`))
+      .finally(() => {
+        this.sending = false;
+        if (this.sendAgain) {
+          this.sendAgain = false;
+          this.notify();
+        }
+      });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    const client = this.client;
+    this.client = undefined;
+    if (client) {
+      client.removeAllListeners('end');
+      await client.end().catch(() => {});
+    }
+  }
+}
