@@ -50,8 +50,8 @@ export class LiveHub {
         if (set?.size === 0) this.watchers.delete(productId);
       }),
     };
-    let set = this.watchers.get(productId);
-    if (!set) this.watchers.set(productId, (set = new Set()));
+    const set = this.watchers.get(productId) ?? new Set<Watcher>();
+    this.watchers.set(productId, set);
     set.add(watcher);
     watcher.stream.push({ productId, readers: new Readers(this.db) });
     return watcher.stream;
