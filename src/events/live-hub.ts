@@ -57,10 +57,9 @@ export class LiveHub {
     return watcher.stream;
   }
 
-  watcherCount(): number {
-    let n = 0;
-    for (const set of this.watchers.values()) n += set.size;
-    return n;
+  /** Products watched on this instance (each has at least one watcher). */
+  watchedProducts(): number {
+    return this.watchers.size;
   }
 
   /** Products that changed (from the change feed). Merged until the window allows the next flush. */

@@ -29,7 +29,8 @@ export class LiveUpdates {
     this.feed = new ChangeFeed(deps.db, (ids) => this.hub.changed(ids));
     this.wakeup = new Wakeup(deps.url, deps.pool, () => this.read(), log);
     this.unsubscribe = deps.writer.onCommit(() => {
-      this.read();
+      // Nobody watching here: the poll keeps the feed's place; other instances still need the wake-up.
+      if (this.hub.watchedProducts() > 0) this.read();
       this.wakeup.notify();
     });
   }
