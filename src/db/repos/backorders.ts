@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { BackorderRecord, PageWindow } from '../records.ts';
 import type { Executor, WriteTx } from '../transaction.ts';
 import type { BackorderStatusValue } from '../types.ts';
+import { keysetPage } from './keyset.ts';
 
 const columns = [
   'id',
@@ -50,12 +51,11 @@ export async function listBackordersOfCustomer(
   customerId: string,
   page: PageWindow<number>,
 ): Promise<BackorderRecord[]> {
-  let q = ex.selectFrom('backorder').select(columns).where('customer_id', '=', customerId);
-  if (page.after !== undefined) q = q.where('id', '<', page.after);
-  if (page.before !== undefined) q = q.where('id', '>', page.before);
-  return q
-    .orderBy('id', page.inverted ? 'asc' : 'desc')
-    .limit(page.limit)
+  return ex
+    .selectFrom('backorder')
+    .select(columns)
+    .where('customer_id', '=', customerId)
+    .$call(keysetPage(page, true))
     .execute();
 }
 
@@ -66,16 +66,12 @@ export async function listBackordersOfProduct(
   statuses: readonly BackorderStatusValue[],
   page: PageWindow<number>,
 ): Promise<BackorderRecord[]> {
-  let q = ex
+  return ex
     .selectFrom('backorder')
     .select(columns)
     .where('product_id', '=', productId)
-    .where('status', 'in', [...statuses]);
-  if (page.after !== undefined) q = q.where('id', '>', page.after);
-  if (page.before !== undefined) q = q.where('id', '<', page.before);
-  return q
-    .orderBy('id', page.inverted ? 'desc' : 'asc')
-    .limit(page.limit)
+    .where('status', 'in', [...statuses])
+    .$call(keysetPage(page, false))
     .execute();
 }
 

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { OrderLineRecord, OrderRecord, PageWindow } from '../records.ts';
 import type { Executor, WriteTx } from '../transaction.ts';
 import type { OrderStatusValue } from '../types.ts';
+import { keysetPage } from './keyset.ts';
 
 const orderColumns = [
   'id',
@@ -145,12 +146,11 @@ export async function listOrdersOfCustomer(
   customerId: string,
   page: PageWindow<number>,
 ): Promise<OrderRecord[]> {
-  let q = ex.selectFrom('customer_order').select(orderColumns).where('customer_id', '=', customerId);
-  if (page.after !== undefined) q = q.where('id', '<', page.after);
-  if (page.before !== undefined) q = q.where('id', '>', page.before);
-  return q
-    .orderBy('id', page.inverted ? 'asc' : 'desc')
-    .limit(page.limit)
+  return ex
+    .selectFrom('customer_order')
+    .select(orderColumns)
+    .where('customer_id', '=', customerId)
+    .$call(keysetPage(page, true))
     .execute();
 }
 
@@ -162,12 +162,7 @@ export async function listOrders(
 ): Promise<OrderRecord[]> {
   let q = ex.selectFrom('customer_order').select(orderColumns);
   if (status) q = q.where('status', '=', status);
-  if (page.after !== undefined) q = q.where('id', '>', page.after);
-  if (page.before !== undefined) q = q.where('id', '<', page.before);
-  return q
-    .orderBy('id', page.inverted ? 'desc' : 'asc')
-    .limit(page.limit)
-    .execute();
+  return q.$call(keysetPage(page, false)).execute();
 }
 
 export async function countOrders(ex: Executor, status: OrderStatusValue | null): Promise<number> {

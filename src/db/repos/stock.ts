@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { MovementRecord, PageWindow, ProductRecord, StockRecord } from '../records.ts';
 import type { Executor, WriteTx } from '../transaction.ts';
 import type { MovementKindValue } from '../types.ts';
+import { keysetPage } from './keyset.ts';
 
 const stockColumns = [
   'product_id as productId',
@@ -148,7 +149,7 @@ export async function listMovements(
   productId: number,
   page: PageWindow<number>,
 ): Promise<MovementRecord[]> {
-  let q = ex
+  return ex
     .selectFrom('stock_movement')
     .select([
       'id',
@@ -160,13 +161,8 @@ export async function listMovements(
       'actor',
       'created_at as createdAt',
     ])
-    .where('product_id', '=', productId);
-  // Newest first: "after" a cursor means older, i.e. a smaller id.
-  if (page.after !== undefined) q = q.where('id', '<', page.after);
-  if (page.before !== undefined) q = q.where('id', '>', page.before);
-  return q
-    .orderBy('id', page.inverted ? 'asc' : 'desc')
-    .limit(page.limit)
+    .where('product_id', '=', productId)
+    .$call(keysetPage(page, true))
     .execute();
 }
 
