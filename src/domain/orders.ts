@@ -10,6 +10,7 @@ import {
 } from '../db/repos/orders.ts';
 import { applyStockDeltas, insertMovements, lockStock } from '../db/repos/stock.ts';
 import type { Writer } from '../db/transaction.ts';
+import { canBackorder } from './availability.ts';
 import {
   IdempotencyConflictError,
   InsufficientStockError,
@@ -65,15 +66,15 @@ export async function placeOrder(writer: Writer, customer: Actor, input: PlaceOr
       if (refusal.kind === 'error') throw refusal.error;
       const { product, stock } = locked.get(refusal.productId)!;
       const inbound = (await listOpenInbound(tx.trx, [product.id])).map(toOpenInbound);
-      const eta =
-        product.backorderPolicy === 'ALLOW'
-          ? estimateCoverage(
-              stock.unitsOnBackorder + refusal.missing,
-              inbound,
-              product.restockLeadTimeDays,
-              new Date(),
-            )
-          : null;
+      // The date a backorder of the missing units would get; none when policy or cap would refuse it.
+      const eta = canBackorder(product, stock, refusal.missing)
+        ? estimateCoverage(
+            stock.unitsOnBackorder + refusal.missing,
+            inbound,
+            product.restockLeadTimeDays,
+            new Date(),
+          )
+        : null;
       throw new InsufficientStockError(product.id, refusal.available, eta);
     }
     await writeOrder(tx, { orderId, customerId: customer.id, lines: plan.lines });
