@@ -1,5 +1,5 @@
 import type { BackorderRecord } from '../db/records.ts';
-import { cancelBackorderRow, lockBackorder } from '../db/repos/backorders.ts';
+import { cancelBackorderRow, lockBackorder, takeOffOrder } from '../db/repos/backorders.ts';
 import { insertMovements, lockStock } from '../db/repos/stock.ts';
 import type { Writer } from '../db/transaction.ts';
 import { BackorderNotCancellableError, NotFoundError } from './errors.ts';
@@ -28,7 +28,8 @@ export async function cancelBackorder(
     if (current.status === 'SHIPPED' || current.status === 'CANCELLED') {
       throw new BackorderNotCancellableError(current.status);
     }
-    const { released, missing, wasQueued } = await cancelBackorderRow(tx, current);
+    const cancelled = await cancelBackorderRow(tx, current);
+    const { released, missing, wasQueued } = cancelled;
     await insertMovements(tx, [
       {
         productId: current.productId,
@@ -48,7 +49,10 @@ export async function cancelBackorder(
         unitsOnBackorder: -missing,
       },
       actor.id,
+      [current.orderId],
     );
+    // Only now: the order row is locked together with the orders the released units went to, in id order.
+    await takeOffOrder(tx, current.orderId, cancelled);
     return { ...current, status: 'CANCELLED', quantityAllocated: current.quantityShipped };
   });
 }

@@ -6,13 +6,15 @@ import { availableUnits } from './availability.ts';
 
 /**
  * Units go to the queue first. Given the locked stock row as it will be after a change (`pending` not yet
- * written), hands whatever is available to the queue in order and writes the counters once.
+ * written), hands whatever is available to the queue in order and writes the counters once. `lockOrders`:
+ * orders the caller will change afterwards, locked together with those served (see allocateToQueue).
  */
 export async function settleStock(
   tx: WriteTx,
   locked: StockRecord,
   pending: StockDelta,
   actor: string,
+  lockOrders: readonly number[] = [],
 ): Promise<{ stock: StockRecord; allocations: Allocation[] }> {
   const after = {
     onHand: locked.onHand + (pending.onHand ?? 0),
@@ -23,7 +25,7 @@ export async function settleStock(
   const units = Math.min(availableUnits({ ...locked, ...after }), after.unitsOnBackorder);
   const allocations =
     after.queueLength > 0 && units > 0
-      ? await allocateToQueue(tx, { productId: locked.productId, units, actor })
+      ? await allocateToQueue(tx, { productId: locked.productId, units, actor, alsoLock: lockOrders })
       : [];
   let granted = 0;
   let served = 0;

@@ -147,25 +147,43 @@ export interface Allocation {
   status: BackorderStatusValue;
 }
 
-/**
- * Hands `units` to the head of a product's queue in queue order, partly filling the last one served, in one
- * set-based statement: backorders, their order lines, their orders' counters and one ALLOCATION movement
- * per backorder served. The caller holds the stock row lock and updates the stock counters.
- */
-export async function allocateToQueue(
-  tx: WriteTx,
-  v: { productId: number; units: number; actor: string },
-): Promise<Allocation[]> {
-  const { rows } = await sql<Allocation>`
-    WITH queue AS (
+/** The first `units` missing units of a product's queue, per backorder in queue order. */
+function grantsOf(productId: number, units: number) {
+  return sql`
+    queue AS (
       SELECT id, order_id, order_line_id, quantity - quantity_allocated AS missing,
         sum(quantity - quantity_allocated) OVER (ORDER BY id) AS through
       FROM backorder
-      WHERE product_id = ${v.productId} AND status IN ('WAITING', 'PARTIALLY_ALLOCATED')
+      WHERE product_id = ${productId} AND status IN ('WAITING', 'PARTIALLY_ALLOCATED')
     ), grants AS (
-      SELECT id, order_id, order_line_id, LEAST(missing, ${v.units} - (through - missing))::int AS n
-      FROM queue WHERE through - missing < ${v.units}
-    ), served AS (
+      SELECT id, order_id, order_line_id, LEAST(missing, ${units} - (through - missing))::int AS n
+      FROM queue WHERE through - missing < ${units}
+    )
+  `;
+}
+
+/**
+ * Hands `units` to the head of a product's queue in queue order, partly filling the last one served:
+ * backorders, their order lines, their orders' counters and one ALLOCATION movement per backorder served.
+ * The caller holds the stock row lock and updates the stock counters.
+ *
+ * Orders span products, so writers serving different queues meet on the same order rows. Every such writer
+ * locks all the order rows it will change, `alsoLock` included, in one pass in id order before changing any:
+ * otherwise two of them can each hold an order the other needs (a deadlock, one of them failing).
+ */
+export async function allocateToQueue(
+  tx: WriteTx,
+  v: { productId: number; units: number; actor: string; alsoLock?: readonly number[] },
+): Promise<Allocation[]> {
+  await sql`
+    WITH ${grantsOf(v.productId, v.units)}
+    SELECT id FROM customer_order
+    WHERE id IN (SELECT order_id FROM grants UNION ALL SELECT unnest(${[...(v.alsoLock ?? [])]}::bigint[]))
+    ORDER BY id
+    FOR UPDATE
+  `.execute(tx.trx);
+  const { rows } = await sql<Allocation>`
+    WITH ${grantsOf(v.productId, v.units)}, served AS (
       UPDATE backorder b SET
         quantity_allocated = b.quantity_allocated + g.n,
         status = CASE WHEN b.quantity_allocated + g.n = b.quantity THEN 'ALLOCATED' ELSE 'PARTIALLY_ALLOCATED' END,
@@ -200,7 +218,10 @@ export interface CancelledBackorder {
   wasQueued: boolean;
 }
 
-/** Cancels a (locked) backorder and takes its released and missing units off its line and order. */
+/**
+ * Cancels a (locked) backorder and takes its released units off its line. The order's counters are left to
+ * takeOffOrder, called once the order row may be locked (see allocateToQueue).
+ */
 export async function cancelBackorderRow(tx: WriteTx, b: BackorderRecord): Promise<CancelledBackorder> {
   const released = b.quantityAllocated - b.quantityShipped;
   const wasQueued = QUEUED.includes(b.status);
@@ -210,15 +231,23 @@ export async function cancelBackorderRow(tx: WriteTx, b: BackorderRecord): Promi
       UPDATE backorder SET status = 'CANCELLED', quantity_allocated = quantity_shipped, updated_at = now()
       WHERE id = ${b.id}
       RETURNING id
-    ), line AS (
-      UPDATE order_line SET quantity_allocated = quantity_allocated - ${released}
-      WHERE id = ${b.orderLineId}
-      RETURNING id
     )
-    UPDATE customer_order SET
-      units_waiting = units_waiting - ${missing},
-      units_to_ship = units_to_ship - ${released}
-    WHERE id = ${b.orderId}
+    UPDATE order_line SET quantity_allocated = quantity_allocated - ${released}
+    WHERE id = ${b.orderLineId}
   `.execute(tx.trx);
   return { released, missing, wasQueued };
+}
+
+/** Takes a cancelled backorder's missing and released units off its order's counters. */
+export async function takeOffOrder(
+  tx: WriteTx,
+  orderId: number,
+  cancelled: CancelledBackorder,
+): Promise<void> {
+  await sql`
+    UPDATE customer_order SET
+      units_waiting = units_waiting - ${cancelled.missing},
+      units_to_ship = units_to_ship - ${cancelled.released}
+    WHERE id = ${orderId}
+  `.execute(tx.trx);
 }
