@@ -52,9 +52,6 @@ export interface OrderRecord {
   id: number;
   customerId: string;
   requestHash: string;
-  unitsWaiting: number;
-  unitsToShip: number;
-  unitsShipped: number;
   status: OrderStatusValue;
   createdAt: Date;
 }
@@ -65,6 +62,7 @@ export interface OrderLineRecord {
   position: number;
   productId: number;
   quantity: number;
+  /** Units taken at checkout plus what the line's backorder has received (derived). */
   quantityAllocated: number;
   quantityShipped: number;
 }

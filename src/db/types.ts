@@ -63,10 +63,8 @@ export interface CustomerOrderTable {
   customer_id: string;
   idempotency_key: string;
   request_hash: string;
-  units_waiting: Generated<number>;
-  units_to_ship: Generated<number>;
-  units_shipped: Generated<number>;
-  status: ColumnType<OrderStatusValue, never, never>;
+  /** Something still waits in a queue or remains to ship; changed by ship and cancel only. */
+  open: Generated<boolean>;
   created_at: Timestamp;
 }
 
@@ -76,7 +74,8 @@ export interface OrderLineTable {
   position: number;
   product_id: number;
   quantity: number;
-  quantity_allocated: number;
+  /** Units allocated from stock at checkout; what the backorder receives later is on the backorder. */
+  quantity_taken: number;
   quantity_shipped: Generated<number>;
 }
 

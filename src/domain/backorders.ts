@@ -1,5 +1,6 @@
 import type { BackorderRecord } from '../db/records.ts';
-import { cancelBackorderRow, lockBackorder, takeOffOrder } from '../db/repos/backorders.ts';
+import { cancelBackorderRow, lockBackorder } from '../db/repos/backorders.ts';
+import { lockOrder, refreshOrderOpen } from '../db/repos/orders.ts';
 import { insertMovements, lockStock } from '../db/repos/stock.ts';
 import type { Writer } from '../db/transaction.ts';
 import { BackorderNotCancellableError, NotFoundError } from './errors.ts';
@@ -13,7 +14,7 @@ export function canAccess(actor: Actor, record: { customerId: string }): boolean
 
 /**
  * Leaves the queue. Allocated, unshipped units go on to the next in the queue in the same transaction.
- * Locks the product's stock row first (as every writer of the queue does), then the backorder.
+ * Locks the product's stock row first (as every writer of the queue does), then the backorder, then its order.
  * Someone else's backorder is answered exactly as one that does not exist.
  */
 export async function cancelBackorder(
@@ -28,8 +29,8 @@ export async function cancelBackorder(
     if (current.status === 'SHIPPED' || current.status === 'CANCELLED') {
       throw new BackorderNotCancellableError(current.status);
     }
-    const cancelled = await cancelBackorderRow(tx, current);
-    const { released, missing, wasQueued } = cancelled;
+    await lockOrder(tx, current.orderId);
+    const { released, missing, wasQueued } = await cancelBackorderRow(tx, current);
     await insertMovements(tx, [
       {
         productId: current.productId,
@@ -49,10 +50,8 @@ export async function cancelBackorder(
         unitsOnBackorder: -missing,
       },
       actor.id,
-      [current.orderId],
     );
-    // Only now: the order row is locked together with the orders the released units went to, in id order.
-    await takeOffOrder(tx, current.orderId, cancelled);
+    await refreshOrderOpen(tx, current.orderId);
     return { ...current, status: 'CANCELLED', quantityAllocated: current.quantityShipped };
   });
 }

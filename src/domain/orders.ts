@@ -5,6 +5,8 @@ import {
   claimOrder,
   findLinesByOrderIds,
   findOrderByKey,
+  lockOrder,
+  refreshOrderOpen,
   shipOrderUnits,
   writeOrder,
 } from '../db/repos/orders.ts';
@@ -95,8 +97,10 @@ export async function shipOrder(writer: Writer, actor: Actor, order: OrderRecord
       tx,
       lines.map((l) => l.productId),
     );
+    await lockOrder(tx, order.id);
     const shipped = await shipOrderUnits(tx, order.id);
     if (shipped.length === 0) throw new NothingToShipError();
+    await refreshOrderOpen(tx, order.id);
     await applyStockDeltas(
       tx,
       shipped.map((s) => ({ productId: s.productId, onHand: -s.units, allocated: -s.units })),

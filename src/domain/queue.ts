@@ -6,15 +6,13 @@ import { availableUnits } from './availability.ts';
 
 /**
  * Units go to the queue first. Given the locked stock row as it will be after a change (`pending` not yet
- * written), hands whatever is available to the queue in order and writes the counters once. `lockOrders`:
- * orders the caller will change afterwards, locked together with those served (see allocateToQueue).
+ * written), hands whatever is available to the queue in order and writes the counters once.
  */
 export async function settleStock(
   tx: WriteTx,
   locked: StockRecord,
   pending: StockDelta,
   actor: string,
-  lockOrders: readonly number[] = [],
 ): Promise<{ stock: StockRecord; allocations: Allocation[] }> {
   const after = {
     onHand: locked.onHand + (pending.onHand ?? 0),
@@ -25,7 +23,7 @@ export async function settleStock(
   const units = Math.min(availableUnits({ ...locked, ...after }), after.unitsOnBackorder);
   const allocations =
     after.queueLength > 0 && units > 0
-      ? await allocateToQueue(tx, { productId: locked.productId, units, actor, alsoLock: lockOrders })
+      ? await allocateToQueue(tx, { productId: locked.productId, units, actor })
       : [];
   let granted = 0;
   let served = 0;

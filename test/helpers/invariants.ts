@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { rankWholeQueue } from '../../src/db/repos/backorders.ts';
+import { findOrdersByIds } from '../../src/db/repos/orders.ts';
 import { ledgerTotals } from '../../src/db/repos/stock.ts';
 import type { Executor } from '../../src/db/transaction.ts';
 
@@ -52,8 +53,10 @@ export async function checkInvariants(db: Executor, productIds: readonly number[
   const lineTotals = new Map(
     (
       await sql<{ productId: number; unshipped: number }>`
-        SELECT product_id AS "productId", coalesce(sum(quantity_allocated - quantity_shipped), 0)::int AS unshipped
-        FROM order_line WHERE product_id = ANY(${ids}::bigint[]) GROUP BY product_id
+        SELECT l.product_id AS "productId",
+          coalesce(sum(l.quantity_taken + coalesce(b.quantity_allocated, 0) - l.quantity_shipped), 0)::int AS unshipped
+        FROM order_line l LEFT JOIN backorder b ON b.order_line_id = l.id
+        WHERE l.product_id = ANY(${ids}::bigint[]) GROUP BY l.product_id
       `.execute(db)
     ).rows.map((r) => [r.productId, r.unshipped]),
   );
@@ -141,7 +144,8 @@ export async function checkInvariants(db: Executor, productIds: readonly number[
   // Each line misses exactly what its backorder misses; the units the line took at once stay with it.
   const lines = (
     await sql<{ id: number; quantity: number; allocated: number; shipped: number; boMissing: number | null }>`
-      SELECT l.id, l.quantity, l.quantity_allocated AS allocated, l.quantity_shipped AS shipped,
+      SELECT l.id, l.quantity, l.quantity_taken + coalesce(b.quantity_allocated, 0) AS allocated,
+        l.quantity_shipped AS shipped,
         b.quantity - b.quantity_allocated AS "boMissing"
       FROM order_line l LEFT JOIN backorder b ON b.order_line_id = l.id
       WHERE l.product_id = ANY(${ids}::bigint[])
@@ -156,39 +160,49 @@ export async function checkInvariants(db: Executor, productIds: readonly number[
     }
   }
 
-  // Order counters against their lines and backorders.
+  // An order is open exactly while something of it waits in a queue or remains to ship; its status follows.
   const orders = (
     await sql<{
       id: number;
-      unitsWaiting: number;
-      unitsToShip: number;
-      unitsShipped: number;
+      open: boolean;
       waiting: number;
       toShip: number;
       shipped: number;
+      status: string;
     }>`
       WITH touched AS (
         SELECT DISTINCT order_id FROM order_line WHERE product_id = ANY(${ids}::bigint[])
       ), l AS (
-        SELECT order_id, sum(quantity_allocated - quantity_shipped)::int AS to_ship,
-          sum(quantity_shipped)::int AS shipped
-        FROM order_line WHERE order_id IN (SELECT order_id FROM touched) GROUP BY order_id
-      ), b AS (
-        SELECT order_id, coalesce(sum(quantity - quantity_allocated)
-          FILTER (WHERE status IN ('WAITING', 'PARTIALLY_ALLOCATED')), 0)::int AS waiting
-        FROM backorder WHERE order_id IN (SELECT order_id FROM touched) GROUP BY order_id
+        SELECT l.order_id,
+          sum(l.quantity_taken + coalesce(b.quantity_allocated, 0) - l.quantity_shipped)::int AS to_ship,
+          sum(l.quantity_shipped)::int AS shipped,
+          coalesce(sum(b.quantity - b.quantity_allocated)
+            FILTER (WHERE b.status IN ('WAITING', 'PARTIALLY_ALLOCATED')), 0)::int AS waiting
+        FROM order_line l LEFT JOIN backorder b ON b.order_line_id = l.id
+        WHERE l.order_id IN (SELECT order_id FROM touched) GROUP BY l.order_id
       )
-      SELECT o.id, o.units_waiting AS "unitsWaiting", o.units_to_ship AS "unitsToShip",
-        o.units_shipped AS "unitsShipped", coalesce(b.waiting, 0) AS waiting, l.to_ship AS "toShip",
-        l.shipped
-      FROM customer_order o JOIN l ON l.order_id = o.id LEFT JOIN b ON b.order_id = o.id
+      SELECT o.id, o.open, l.waiting, l.to_ship AS "toShip", l.shipped
+      FROM customer_order o JOIN l ON l.order_id = o.id
       ORDER BY o.id
     `.execute(db)
   ).rows;
+  const statuses = new Map(
+    (
+      await findOrdersByIds(
+        db,
+        orders.map((o) => o.id),
+      )
+    ).map((o) => [o.id, o.status]),
+  );
   for (const o of orders) {
-    if (o.unitsWaiting !== o.waiting || o.unitsToShip !== o.toShip || o.unitsShipped !== o.shipped) {
+    if (o.open !== (o.waiting > 0 || o.toShip > 0)) {
+      fail(`order ${o.id}: open=${o.open} but waiting=${o.waiting} toShip=${o.toShip}`);
+    }
+    const expected =
+      o.waiting > 0 ? 'AWAITING_STOCK' : o.toShip > 0 ? 'READY' : o.shipped > 0 ? 'SHIPPED' : 'CANCELLED';
+    if (statuses.get(o.id) !== expected) {
       fail(
-        `order ${o.id}: counters waiting=${o.unitsWaiting} toShip=${o.unitsToShip} shipped=${o.unitsShipped} but its lines and backorders say waiting=${o.waiting} toShip=${o.toShip} shipped=${o.shipped}`,
+        `order ${o.id}: status ${statuses.get(o.id)}, expected ${expected} (waiting=${o.waiting} toShip=${o.toShip} shipped=${o.shipped})`,
       );
     }
   }

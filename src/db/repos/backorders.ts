@@ -147,61 +147,38 @@ export interface Allocation {
   status: BackorderStatusValue;
 }
 
-/** The first `units` missing units of a product's queue, per backorder in queue order. */
-function grantsOf(productId: number, units: number) {
-  return sql`
-    queue AS (
-      SELECT id, order_id, order_line_id, quantity - quantity_allocated AS missing,
-        sum(quantity - quantity_allocated) OVER (ORDER BY id) AS through
-      FROM backorder
-      WHERE product_id = ${productId} AND status IN ('WAITING', 'PARTIALLY_ALLOCATED')
-    ), grants AS (
-      SELECT id, order_id, order_line_id, LEAST(missing, ${units} - (through - missing))::int AS n
-      FROM queue WHERE through - missing < ${units}
-    )
-  `;
-}
-
 /**
- * Hands `units` to the head of a product's queue in queue order, partly filling the last one served:
- * backorders, their order lines, their orders' counters and one ALLOCATION movement per backorder served.
- * The caller holds the stock row lock and updates the stock counters.
- *
- * Orders span products, so writers serving different queues meet on the same order rows. Every such writer
- * locks all the order rows it will change, `alsoLock` included, in one pass in id order before changing any:
- * otherwise two of them can each hold an order the other needs (a deadlock, one of them failing).
+ * Hands `units` to the head of a product's queue in queue order, partly filling the last one served, in one
+ * set-based statement that writes only that product's backorder rows and one ALLOCATION movement (who got
+ * what stays on the backorders: the ledger needs the sum, and a row per backorder doubled the work). The
+ * caller holds the product's stock row lock (which guards its backorders) and updates the stock counters.
+ * Lines and orders are not written: what a line received is derived from its backorder.
  */
 export async function allocateToQueue(
   tx: WriteTx,
-  v: { productId: number; units: number; actor: string; alsoLock?: readonly number[] },
+  v: { productId: number; units: number; actor: string },
 ): Promise<Allocation[]> {
-  await sql`
-    WITH ${grantsOf(v.productId, v.units)}
-    SELECT id FROM customer_order
-    WHERE id IN (SELECT order_id FROM grants UNION ALL SELECT unnest(${[...(v.alsoLock ?? [])]}::bigint[]))
-    ORDER BY id
-    FOR UPDATE
-  `.execute(tx.trx);
   const { rows } = await sql<Allocation>`
-    WITH ${grantsOf(v.productId, v.units)}, served AS (
+    WITH queue AS (
+      SELECT id, quantity - quantity_allocated AS missing,
+        sum(quantity - quantity_allocated) OVER (ORDER BY id) AS through
+      FROM backorder
+      WHERE product_id = ${v.productId} AND status IN ('WAITING', 'PARTIALLY_ALLOCATED')
+    ), grants AS (
+      SELECT id, LEAST(missing, ${v.units} - (through - missing))::int AS n
+      FROM queue WHERE through - missing < ${v.units}
+    ), served AS (
       UPDATE backorder b SET
         quantity_allocated = b.quantity_allocated + g.n,
         status = CASE WHEN b.quantity_allocated + g.n = b.quantity THEN 'ALLOCATED' ELSE 'PARTIALLY_ALLOCATED' END,
         updated_at = now()
       FROM grants g WHERE b.id = g.id
       RETURNING b.id, g.n, b.quantity_allocated, b.status
-    ), lines AS (
-      UPDATE order_line l SET quantity_allocated = l.quantity_allocated + g.n
-      FROM grants g WHERE l.id = g.order_line_id
-      RETURNING l.id
-    ), orders AS (
-      UPDATE customer_order o SET units_waiting = o.units_waiting - t.n, units_to_ship = o.units_to_ship + t.n
-      FROM (SELECT order_id, sum(n)::int AS n FROM grants GROUP BY order_id) t
-      WHERE o.id = t.order_id
-      RETURNING o.id
-    ), movements AS (
-      INSERT INTO stock_movement (product_id, kind, quantity, reference, actor)
-      SELECT ${v.productId}, 'ALLOCATION', n, 'backorder:' || id, ${v.actor} FROM grants ORDER BY id
+    ), movement AS (
+      INSERT INTO stock_movement (product_id, kind, quantity, reason, reference, actor)
+      SELECT ${v.productId}, 'ALLOCATION', sum(n), 'served ' || count(*) || ' backorder(s) in queue order',
+        'queue', ${v.actor}
+      FROM grants HAVING sum(n) > 0
       RETURNING id
     )
     SELECT id AS "backorderId", n AS quantity, quantity_allocated AS "quantityAllocated", status
@@ -218,36 +195,19 @@ export interface CancelledBackorder {
   wasQueued: boolean;
 }
 
-/**
- * Cancels a (locked) backorder and takes its released units off its line. The order's counters are left to
- * takeOffOrder, called once the order row may be locked (see allocateToQueue).
- */
+/** Cancels a (locked) backorder: it leaves the queue and keeps only the units already shipped. */
 export async function cancelBackorderRow(tx: WriteTx, b: BackorderRecord): Promise<CancelledBackorder> {
   const released = b.quantityAllocated - b.quantityShipped;
   const wasQueued = QUEUED.includes(b.status);
   const missing = wasQueued ? b.quantity - b.quantityAllocated : 0;
-  await sql`
-    WITH bo AS (
-      UPDATE backorder SET status = 'CANCELLED', quantity_allocated = quantity_shipped, updated_at = now()
-      WHERE id = ${b.id}
-      RETURNING id
-    )
-    UPDATE order_line SET quantity_allocated = quantity_allocated - ${released}
-    WHERE id = ${b.orderLineId}
-  `.execute(tx.trx);
+  await tx.trx
+    .updateTable('backorder')
+    .set((eb) => ({
+      status: 'CANCELLED',
+      quantity_allocated: eb.ref('quantity_shipped'),
+      updated_at: new Date(),
+    }))
+    .where('id', '=', b.id)
+    .execute();
   return { released, missing, wasQueued };
-}
-
-/** Takes a cancelled backorder's missing and released units off its order's counters. */
-export async function takeOffOrder(
-  tx: WriteTx,
-  orderId: number,
-  cancelled: CancelledBackorder,
-): Promise<void> {
-  await sql`
-    UPDATE customer_order SET
-      units_waiting = units_waiting - ${cancelled.missing},
-      units_to_ship = units_to_ship - ${cancelled.released}
-    WHERE id = ${orderId}
-  `.execute(tx.trx);
 }

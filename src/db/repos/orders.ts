@@ -4,25 +4,39 @@ import type { Executor, WriteTx } from '../transaction.ts';
 import type { OrderStatusValue } from '../types.ts';
 import { keysetPage } from './keyset.ts';
 
-const orderColumns = [
-  'id',
-  'customer_id as customerId',
-  'request_hash as requestHash',
-  'units_waiting as unitsWaiting',
-  'units_to_ship as unitsToShip',
-  'units_shipped as unitsShipped',
-  'status',
-  'created_at as createdAt',
-] as const;
+/**
+ * An order's status, derived where it is read: AWAITING_STOCK while any of its backorders is queued; else
+ * READY while open (units remain to ship); else SHIPPED if anything shipped, CANCELLED if nothing did.
+ */
+const WAITING_EXISTS = sql<boolean>`EXISTS (
+  SELECT 1 FROM backorder b WHERE b.order_id = o.id AND b.status IN ('WAITING', 'PARTIALLY_ALLOCATED'))`;
+const SHIPPED_EXISTS = sql<boolean>`EXISTS (
+  SELECT 1 FROM order_line l WHERE l.order_id = o.id AND l.quantity_shipped > 0)`;
+const STATUS = sql<OrderStatusValue>`CASE
+  WHEN o.open AND ${WAITING_EXISTS} THEN 'AWAITING_STOCK'
+  WHEN o.open THEN 'READY'
+  WHEN ${SHIPPED_EXISTS} THEN 'SHIPPED'
+  ELSE 'CANCELLED' END`;
 
-const lineColumns = [
-  'id',
-  'order_id as orderId',
-  'position',
-  'product_id as productId',
-  'quantity',
-  'quantity_allocated as quantityAllocated',
-  'quantity_shipped as quantityShipped',
+function whereStatus(status: OrderStatusValue) {
+  switch (status) {
+    case 'AWAITING_STOCK':
+      return sql<boolean>`o.open AND ${WAITING_EXISTS}`;
+    case 'READY':
+      return sql<boolean>`o.open AND NOT ${WAITING_EXISTS}`;
+    case 'SHIPPED':
+      return sql<boolean>`NOT o.open AND ${SHIPPED_EXISTS}`;
+    case 'CANCELLED':
+      return sql<boolean>`NOT o.open AND NOT ${SHIPPED_EXISTS}`;
+  }
+}
+
+const orderColumns = [
+  'o.id',
+  'o.customer_id as customerId',
+  'o.request_hash as requestHash',
+  STATUS.as('status'),
+  'o.created_at as createdAt',
 ] as const;
 
 /**
@@ -48,10 +62,10 @@ export async function findOrderByKey(
   idempotencyKey: string,
 ): Promise<OrderRecord | undefined> {
   return ex
-    .selectFrom('customer_order')
+    .selectFrom('customer_order as o')
     .select(orderColumns)
-    .where('customer_id', '=', customerId)
-    .where('idempotency_key', '=', idempotencyKey)
+    .where('o.customer_id', '=', customerId)
+    .where('o.idempotency_key', '=', idempotencyKey)
     .executeTakeFirst();
 }
 
@@ -67,7 +81,7 @@ export interface PlannedLine {
 
 /**
  * Writes a whole order in one statement: its lines, the backorders for what stock could not cover, the
- * stock counters, the ALLOCATION movements and the order's unit counters. The stock rows must be locked.
+ * stock counters and the ALLOCATION movements. The stock rows must be locked.
  */
 export async function writeOrder(
   tx: WriteTx,
@@ -87,7 +101,7 @@ export async function writeOrder(
       SELECT * FROM jsonb_to_recordset(${input}::jsonb)
         AS x(position int, product_id bigint, quantity int, taken int, rest int)
     ), lines AS (
-      INSERT INTO order_line (order_id, position, product_id, quantity, quantity_allocated)
+      INSERT INTO order_line (order_id, position, product_id, quantity, quantity_taken)
       SELECT ${v.orderId}, position, product_id, quantity, taken FROM input ORDER BY position
       RETURNING id, position
     ), backorders AS (
@@ -104,25 +118,19 @@ export async function writeOrder(
         units_on_backorder = s.units_on_backorder + i.rest
       FROM input i WHERE s.product_id = i.product_id
       RETURNING s.product_id
-    ), movements AS (
-      INSERT INTO stock_movement (product_id, kind, quantity, reference, actor)
-      SELECT product_id, 'ALLOCATION', taken, 'order:' || ${v.orderId}, ${v.customerId}
-      FROM input WHERE taken > 0
-      RETURNING id
     )
-    UPDATE customer_order SET
-      units_waiting = (SELECT sum(rest) FROM input),
-      units_to_ship = (SELECT sum(taken) FROM input)
-    WHERE id = ${v.orderId}
+    INSERT INTO stock_movement (product_id, kind, quantity, reference, actor)
+    SELECT product_id, 'ALLOCATION', taken, 'order:' || ${v.orderId}, ${v.customerId}
+    FROM input WHERE taken > 0
   `.execute(tx.trx);
 }
 
 export async function findOrdersByIds(ex: Executor, ids: readonly number[]): Promise<OrderRecord[]> {
   if (ids.length === 0) return [];
   return ex
-    .selectFrom('customer_order')
+    .selectFrom('customer_order as o')
     .select(orderColumns)
-    .where('id', '=', (eb) => eb.fn.any(eb.val([...ids])))
+    .where('o.id', '=', (eb) => eb.fn.any(eb.val([...ids])))
     .execute();
 }
 
@@ -132,11 +140,20 @@ export async function findLinesByOrderIds(
 ): Promise<OrderLineRecord[]> {
   if (orderIds.length === 0) return [];
   return ex
-    .selectFrom('order_line')
-    .select(lineColumns)
-    .where('order_id', '=', (eb) => eb.fn.any(eb.val([...orderIds])))
-    .orderBy('order_id')
-    .orderBy('position')
+    .selectFrom('order_line as l')
+    .leftJoin('backorder as b', 'b.order_line_id', 'l.id')
+    .select([
+      'l.id',
+      'l.order_id as orderId',
+      'l.position',
+      'l.product_id as productId',
+      'l.quantity',
+      sql<number>`l.quantity_taken + coalesce(b.quantity_allocated, 0)`.as('quantityAllocated'),
+      'l.quantity_shipped as quantityShipped',
+    ])
+    .where('l.order_id', '=', (eb) => eb.fn.any(eb.val([...orderIds])))
+    .orderBy('l.order_id')
+    .orderBy('l.position')
     .execute();
 }
 
@@ -147,10 +164,10 @@ export async function listOrdersOfCustomer(
   page: PageWindow<number>,
 ): Promise<OrderRecord[]> {
   return ex
-    .selectFrom('customer_order')
+    .selectFrom('customer_order as o')
     .select(orderColumns)
-    .where('customer_id', '=', customerId)
-    .$call(keysetPage(page, true))
+    .where('o.customer_id', '=', customerId)
+    .$call(keysetPage(page, true, 'o.id'))
     .execute();
 }
 
@@ -160,14 +177,14 @@ export async function listOrders(
   status: OrderStatusValue | null,
   page: PageWindow<number>,
 ): Promise<OrderRecord[]> {
-  let q = ex.selectFrom('customer_order').select(orderColumns);
-  if (status) q = q.where('status', '=', status);
-  return q.$call(keysetPage(page, false)).execute();
+  let q = ex.selectFrom('customer_order as o').select(orderColumns);
+  if (status) q = q.where(whereStatus(status));
+  return q.$call(keysetPage(page, false, 'o.id')).execute();
 }
 
 export async function countOrders(ex: Executor, status: OrderStatusValue | null): Promise<number> {
-  let q = ex.selectFrom('customer_order').select((eb) => eb.fn.countAll<string>().as('n'));
-  if (status) q = q.where('status', '=', status);
+  let q = ex.selectFrom('customer_order as o').select((eb) => eb.fn.countAll<string>().as('n'));
+  if (status) q = q.where(whereStatus(status));
   const row = await q.executeTakeFirstOrThrow();
   return Number(row.n);
 }
@@ -178,16 +195,20 @@ export interface ShippedProduct {
 }
 
 /**
- * Ships every allocated, unshipped unit of an order in one statement: lines, backorders and the order's
- * counters. Returns the units per product, for the stock counters and the ledger. Stock rows must be locked.
+ * Ships every allocated, unshipped unit of an order in one statement: lines and backorders. Returns the
+ * units per product, for the stock counters and the ledger. The stock rows and the order row must be locked.
  */
 export async function shipOrderUnits(tx: WriteTx, orderId: number): Promise<ShippedProduct[]> {
   const { rows } = await sql<ShippedProduct>`
-    WITH lines AS (
-      UPDATE order_line l SET quantity_shipped = l.quantity_allocated
-      FROM order_line old
-      WHERE l.id = old.id AND l.order_id = ${orderId} AND old.quantity_allocated > old.quantity_shipped
-      RETURNING l.product_id, (old.quantity_allocated - old.quantity_shipped) AS units
+    WITH due AS (
+      SELECT l.id, l.product_id, l.quantity_taken + coalesce(b.quantity_allocated, 0) AS allocated,
+        l.quantity_shipped AS shipped
+      FROM order_line l LEFT JOIN backorder b ON b.order_line_id = l.id
+      WHERE l.order_id = ${orderId}
+    ), lines AS (
+      UPDATE order_line l SET quantity_shipped = due.allocated
+      FROM due WHERE l.id = due.id AND due.allocated > due.shipped
+      RETURNING l.product_id, due.allocated - due.shipped AS units
     ), backorders AS (
       UPDATE backorder b SET
         quantity_shipped = b.quantity_allocated,
@@ -195,16 +216,23 @@ export async function shipOrderUnits(tx: WriteTx, orderId: number): Promise<Ship
         updated_at = now()
       WHERE b.order_id = ${orderId} AND b.quantity_allocated > b.quantity_shipped
       RETURNING b.id
-    ), totals AS (
-      SELECT product_id AS "productId", sum(units)::int AS units FROM lines GROUP BY product_id
-    ), head AS (
-      UPDATE customer_order SET
-        units_shipped = units_shipped + (SELECT coalesce(sum(units), 0) FROM totals),
-        units_to_ship = units_to_ship - (SELECT coalesce(sum(units), 0) FROM totals)
-      WHERE id = ${orderId}
-      RETURNING id
     )
-    SELECT * FROM totals ORDER BY "productId"
+    SELECT product_id AS "productId", sum(units)::int AS units FROM lines GROUP BY product_id ORDER BY product_id
   `.execute(tx.trx);
   return rows;
+}
+
+/** Locks an order's row: ship and cancel take it after the stock rows, so they see each other's changes. */
+export async function lockOrder(tx: WriteTx, orderId: number): Promise<void> {
+  await tx.trx.selectFrom('customer_order').select('id').where('id', '=', orderId).forUpdate().execute();
+}
+
+/** Recomputes whether anything of the order still waits or remains to ship. The order row must be locked. */
+export async function refreshOrderOpen(tx: WriteTx, orderId: number): Promise<void> {
+  await sql`
+    UPDATE customer_order o SET open = ${WAITING_EXISTS} OR EXISTS (
+      SELECT 1 FROM order_line l LEFT JOIN backorder b ON b.order_line_id = l.id
+      WHERE l.order_id = o.id AND l.quantity_taken + coalesce(b.quantity_allocated, 0) > l.quantity_shipped)
+    WHERE o.id = ${orderId}
+  `.execute(tx.trx);
 }
