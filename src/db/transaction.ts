@@ -1,12 +1,13 @@
-import type { Transaction } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Db } from './connect.ts';
 import type { Database } from './types.ts';
 
-export type Executor = Db | Transaction<Database>;
+/** Anything that runs queries: the pool, or the one connection of a write. */
+export type Executor = Kysely<Database>;
 
-/** What a write sees: the transaction, and the two things every write must be able to say. */
+/** What a write sees: its connection (inside a transaction), and the two things every write must say. */
 export interface WriteTx {
-  readonly trx: Transaction<Database>;
+  readonly trx: Kysely<Database>;
   /** Records that these products changed; written to the change log in the same transaction. */
   touch(...productIds: number[]): void;
   /** Runs after a successful commit (never after a rollback). */
@@ -18,6 +19,9 @@ export type CommitListener = (productIds: number[]) => void;
 /**
  * The one way to write. Every write path records the products it changed in `product_change` inside the
  * transaction, so the change log is exactly as durable as the change; listeners and hooks run after commit.
+ *
+ * The change log rows and COMMIT travel in one round trip (a parameterless multi-statement query), so a
+ * write that holds a hot row lock keeps it one round trip shorter.
  */
 export class Writer {
   private readonly listeners: CommitListener[] = [];
@@ -35,20 +39,27 @@ export class Writer {
   async run<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
     const touched = new Set<number>();
     const hooks: Array<() => void> = [];
-    const result = await this.db.transaction().execute(async (trx) => {
-      const tx: WriteTx = {
-        trx,
-        touch: (...ids) => {
-          for (const id of ids) touched.add(id);
-        },
-        afterCommit: (hook) => hooks.push(hook),
-      };
-      const value = await fn(tx);
-      if (touched.size > 0) {
-        await trx
-          .insertInto('product_change')
-          .values([...touched].sort((a, b) => a - b).map((product_id) => ({ product_id })))
-          .execute();
+    const result = await this.db.connection().execute(async (conn) => {
+      await sql`BEGIN`.execute(conn);
+      let value: T;
+      try {
+        value = await fn({
+          trx: conn,
+          touch: (...ids) => {
+            for (const id of ids) touched.add(id);
+          },
+          afterCommit: (hook) => hooks.push(hook),
+        });
+      } catch (err) {
+        await sql`ROLLBACK`.execute(conn).catch(() => {});
+        throw err;
+      }
+      try {
+        await sql.raw(commitWithChangeLog([...touched])).execute(conn);
+      } catch (err) {
+        // A failed change-log insert leaves the transaction aborted: end it before the connection goes back.
+        await sql`ROLLBACK`.execute(conn).catch(() => {});
+        throw err;
       }
       return value;
     });
@@ -57,6 +68,17 @@ export class Writer {
     if (changed.length > 0) for (const listener of this.listeners) runSafely(() => listener(changed));
     return result;
   }
+}
+
+/** Ids are integers we produced, never user text: inlining them keeps this one simple-protocol query. */
+function commitWithChangeLog(productIds: number[]): string {
+  if (productIds.length === 0) return 'COMMIT';
+  for (const id of productIds) if (!Number.isSafeInteger(id)) throw new Error(`bad product id ${id}`);
+  const rows = [...productIds]
+    .sort((a, b) => a - b)
+    .map((id) => `(${id})`)
+    .join(',');
+  return `INSERT INTO product_change (product_id) VALUES ${rows}; COMMIT`;
 }
 
 function runSafely(fn: () => void): void {

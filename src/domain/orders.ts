@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { OrderRecord } from '../db/records.ts';
+import type { QueueRank } from '../db/repos/backorders.ts';
 import { listOpenInbound } from '../db/repos/inbound.ts';
 import {
   claimOrder,
@@ -39,12 +40,22 @@ export function requestHash(input: PlaceOrderInput): string {
   return createHash('sha256').update(canonical).digest('base64url');
 }
 
+export interface PlacedOrder {
+  orderId: number;
+  /** Where each new backorder joined its queue, known exactly under the lock (none for a replay). */
+  joined: QueueRank[];
+}
+
 /**
  * All lines or nothing. Transaction: claim the idempotency key (insert the order head), lock the products'
  * stock rows in id order, decide every line, write everything in one statement. A refusal rolls it all back.
- * Returns the order id; a retry with the same key and input returns the first order's id.
+ * A retry with the same key and input returns the first order.
  */
-export async function placeOrder(writer: Writer, customer: Actor, input: PlaceOrderInput): Promise<number> {
+export async function placeOrder(
+  writer: Writer,
+  customer: Actor,
+  input: PlaceOrderInput,
+): Promise<PlacedOrder> {
   const hash = requestHash(input);
   return writer.run(async (tx) => {
     const orderId = await claimOrder(tx, {
@@ -56,7 +67,7 @@ export async function placeOrder(writer: Writer, customer: Actor, input: PlaceOr
       const existing = await findOrderByKey(tx.trx, customer.id, input.idempotencyKey);
       if (!existing) throw new Error('idempotency key vanished after conflict');
       if (existing.requestHash !== hash) throw new IdempotencyConflictError();
-      return existing.id;
+      return { orderId: existing.id, joined: [] };
     }
     const locked = await lockStock(
       tx,
@@ -79,9 +90,21 @@ export async function placeOrder(writer: Writer, customer: Actor, input: PlaceOr
         : null;
       throw new InsufficientStockError(product.id, refusal.available, eta);
     }
-    await writeOrder(tx, { orderId, customerId: customer.id, lines: plan.lines });
+    const backorders = await writeOrder(tx, { orderId, customerId: customer.id, lines: plan.lines });
     tx.touch(...plan.lines.map((l) => l.productId));
-    return orderId;
+    // Each joined the tail: everyone already queued is ahead of it.
+    const joined = backorders.map(({ id, productId }): QueueRank => {
+      const { stock } = locked.get(productId)!;
+      const rest = plan.lines.find((l) => l.productId === productId)!.rest;
+      return {
+        id,
+        productId,
+        position: stock.queueLength + 1,
+        unitsAhead: stock.unitsOnBackorder,
+        missing: rest,
+      };
+    });
+    return { orderId, joined };
   });
 }
 

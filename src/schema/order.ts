@@ -141,12 +141,14 @@ builder.mutationFields((t) => ({
         seen.add(productId);
         return { productId, quantity };
       });
-      const orderId = await placeOrder(ctx.writer, ctx.viewer!, {
+      const placed = await placeOrder(ctx.writer, ctx.viewer!, {
         idempotencyKey: input.idempotencyKey,
         acceptBackorder: input.acceptBackorder ?? false,
         lines,
       });
-      return { order: await loadOrder(ctx, orderId) };
+      // Positions known at commit: no need to rank the queue again for the confirmation.
+      for (const rank of placed.joined) ctx.readers.queueRank.prime(rank.id, rank);
+      return { order: await loadOrder(ctx, placed.orderId) };
     },
   }),
   shipOrder: t.field({

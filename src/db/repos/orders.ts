@@ -81,12 +81,12 @@ export interface PlannedLine {
 
 /**
  * Writes a whole order in one statement: its lines, the backorders for what stock could not cover, the
- * stock counters and the ALLOCATION movements. The stock rows must be locked.
+ * stock counters and the ALLOCATION movements. The stock rows must be locked. Returns the backorders.
  */
 export async function writeOrder(
   tx: WriteTx,
   v: { orderId: number; customerId: string; lines: readonly PlannedLine[] },
-): Promise<void> {
+): Promise<{ id: number; productId: number }[]> {
   const input = JSON.stringify(
     v.lines.map((l) => ({
       position: l.position,
@@ -96,7 +96,7 @@ export async function writeOrder(
       rest: l.rest,
     })),
   );
-  await sql`
+  const { rows } = await sql<{ id: number; productId: number }>`
     WITH input AS (
       SELECT * FROM jsonb_to_recordset(${input}::jsonb)
         AS x(position int, product_id bigint, quantity int, taken int, rest int)
@@ -110,7 +110,7 @@ export async function writeOrder(
       INSERT INTO backorder (order_id, order_line_id, product_id, customer_id, quantity, created_at, updated_at)
       SELECT ${v.orderId}, l.id, i.product_id, ${v.customerId}, i.rest, clock_timestamp(), clock_timestamp()
       FROM input i JOIN lines l USING (position) WHERE i.rest > 0 ORDER BY i.position
-      RETURNING id
+      RETURNING id, product_id
     ), stock_update AS (
       UPDATE stock s SET
         allocated = s.allocated + i.taken,
@@ -118,11 +118,15 @@ export async function writeOrder(
         units_on_backorder = s.units_on_backorder + i.rest
       FROM input i WHERE s.product_id = i.product_id
       RETURNING s.product_id
+    ), movements AS (
+      INSERT INTO stock_movement (product_id, kind, quantity, reference, actor)
+      SELECT product_id, 'ALLOCATION', taken, 'order:' || ${v.orderId}, ${v.customerId}
+      FROM input WHERE taken > 0
+      RETURNING id
     )
-    INSERT INTO stock_movement (product_id, kind, quantity, reference, actor)
-    SELECT product_id, 'ALLOCATION', taken, 'order:' || ${v.orderId}, ${v.customerId}
-    FROM input WHERE taken > 0
+    SELECT id, product_id AS "productId" FROM backorders
   `.execute(tx.trx);
+  return rows;
 }
 
 export async function findOrdersByIds(ex: Executor, ids: readonly number[]): Promise<OrderRecord[]> {
