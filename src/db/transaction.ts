@@ -71,7 +71,7 @@ export class Writer {
 }
 
 /** Ids are integers we produced, never user text: inlining them keeps this one simple-protocol query. */
-function commitWithChangeLog(productIds: number[]): string {
+export function commitWithChangeLog(productIds: number[]): string {
   if (productIds.length === 0) return 'COMMIT';
   for (const id of productIds) if (!Number.isSafeInteger(id)) throw new Error(`bad product id ${id}`);
   const rows = [...productIds]

@@ -87,6 +87,12 @@ export async function writeOrder(
   tx: WriteTx,
   v: { orderId: number; customerId: string; lines: readonly PlannedLine[] },
 ): Promise<{ id: number; productId: number }[]> {
+  const { rows } = await writeOrderStatement(v).execute(tx.trx);
+  return rows;
+}
+
+/** The statement itself, exported so that a benchmark can run the very same SQL on a bare connection. */
+export function writeOrderStatement(v: { orderId: number; customerId: string; lines: readonly PlannedLine[] }) {
   const input = JSON.stringify(
     v.lines.map((l) => ({
       position: l.position,
@@ -96,7 +102,7 @@ export async function writeOrder(
       rest: l.rest,
     })),
   );
-  const { rows } = await sql<{ id: number; productId: number }>`
+  return sql<{ id: number; productId: number }>`
     WITH input AS (
       SELECT * FROM jsonb_to_recordset(${input}::jsonb)
         AS x(position int, product_id bigint, quantity int, taken int, rest int)
@@ -125,8 +131,7 @@ export async function writeOrder(
       RETURNING id
     )
     SELECT id, product_id AS "productId" FROM backorders
-  `.execute(tx.trx);
-  return rows;
+  `;
 }
 
 export async function findOrdersByIds(ex: Executor, ids: readonly number[]): Promise<OrderRecord[]> {
