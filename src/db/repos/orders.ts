@@ -92,7 +92,11 @@ export async function writeOrder(
 }
 
 /** The statement itself, exported so that a benchmark can run the very same SQL on a bare connection. */
-export function writeOrderStatement(v: { orderId: number; customerId: string; lines: readonly PlannedLine[] }) {
+export function writeOrderStatement(v: {
+  orderId: number;
+  customerId: string;
+  lines: readonly PlannedLine[];
+}) {
   const input = JSON.stringify(
     v.lines.map((l) => ({
       position: l.position,
