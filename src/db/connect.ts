@@ -41,6 +41,9 @@ export function createDb(
     types,
   });
   pool.on('error', options.onError);
+  // The pool listens for errors only on idle clients. A checked-out client whose backend is terminated
+  // (restart, failover) emits 'error' too; without a listener that would end the process, not the request.
+  pool.on('connect', (client) => client.on('error', options.onError));
   const queries = new QueryCounter();
   const db = new Kysely<Database>({
     dialect: new PostgresDialect({ pool }),
