@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { OrderRecord } from '../db/records.ts';
+import type { BackorderRecord, OrderLineRecord, OrderRecord } from '../db/records.ts';
 import type { QueueRank } from '../db/repos/backorders.ts';
 import { listOpenInbound } from '../db/repos/inbound.ts';
 import {
@@ -7,10 +7,13 @@ import {
   findLinesByOrderIds,
   findOrderByKey,
   lockOrder,
+  type PlannedLine,
   refreshOrderOpen,
   shipOrderUnits,
+  type WrittenLine,
   writeOrder,
 } from '../db/repos/orders.ts';
+import type { LockedStock } from '../db/repos/stock.ts';
 import { applyStockDeltas, insertMovements, lockStock } from '../db/repos/stock.ts';
 import type { Writer } from '../db/transaction.ts';
 import { canBackorder } from './availability.ts';
@@ -42,8 +45,16 @@ export function requestHash(input: PlaceOrderInput): string {
 
 export interface PlacedOrder {
   orderId: number;
-  /** Where each new backorder joined its queue, known exactly under the lock (none for a replay). */
-  joined: QueueRank[];
+  /**
+   * The order as it was at commit, with where each backorder joined its queue (known exactly under the
+   * lock): enough to answer the checkout without reading it back. None for a replay.
+   */
+  placed?: {
+    order: OrderRecord;
+    lines: OrderLineRecord[];
+    backorders: BackorderRecord[];
+    joined: QueueRank[];
+  };
 }
 
 /**
@@ -58,16 +69,16 @@ export async function placeOrder(
 ): Promise<PlacedOrder> {
   const hash = requestHash(input);
   return writer.run(async (tx) => {
-    const orderId = await claimOrder(tx, {
+    const claimed = await claimOrder(tx, {
       customerId: customer.id,
       idempotencyKey: input.idempotencyKey,
       requestHash: hash,
     });
-    if (orderId === undefined) {
+    if (claimed === undefined) {
       const existing = await findOrderByKey(tx.trx, customer.id, input.idempotencyKey);
       if (!existing) throw new Error('idempotency key vanished after conflict');
       if (existing.requestHash !== hash) throw new IdempotencyConflictError();
-      return { orderId: existing.id, joined: [] };
+      return { orderId: existing.id };
     }
     const locked = await lockStock(
       tx,
@@ -90,22 +101,67 @@ export async function placeOrder(
         : null;
       throw new InsufficientStockError(product.id, refusal.available, eta);
     }
-    const backorders = await writeOrder(tx, { orderId, customerId: customer.id, lines: plan.lines });
+    const orderId = claimed.id;
+    const written = await writeOrder(tx, { orderId, customerId: customer.id, lines: plan.lines });
     tx.touch(...plan.lines.map((l) => l.productId));
-    // Each joined the tail: everyone already queued is ahead of it.
-    const joined = backorders.map(({ id, productId }): QueueRank => {
-      const { stock } = locked.get(productId)!;
-      const rest = plan.lines.find((l) => l.productId === productId)!.rest;
-      return {
-        id,
-        productId,
-        position: stock.queueLength + 1,
-        unitsAhead: stock.unitsOnBackorder,
-        missing: rest,
-      };
-    });
-    return { orderId, joined };
+    return { orderId, asCommitted: describePlaced(customer, claimed, hash, plan.lines, written, locked) };
   });
+}
+
+/** The order as it stands at commit, built from what the transaction decided and the ids it drew. */
+function describePlaced(
+  customer: Actor,
+  claimed: { id: number; createdAt: Date },
+  requestHash: string,
+  planned: readonly PlannedLine[],
+  written: readonly WrittenLine[],
+  locked: ReadonlyMap<number, LockedStock>,
+): NonNullable<PlacedOrder['asCommitted']> {
+  const lines: OrderLineRecord[] = [];
+  const backorders: BackorderRecord[] = [];
+  const joined: QueueRank[] = [];
+  for (const w of written) {
+    const line = planned[w.position]!;
+    lines.push({
+      id: w.lineId,
+      orderId: claimed.id,
+      position: line.position,
+      productId: line.productId,
+      quantity: line.quantity,
+      quantityAllocated: line.taken,
+      quantityShipped: 0,
+    });
+    if (w.backorderId === null) continue;
+    backorders.push({
+      id: w.backorderId,
+      orderId: claimed.id,
+      orderLineId: w.lineId,
+      productId: line.productId,
+      customerId: customer.id,
+      quantity: line.rest,
+      quantityAllocated: 0,
+      quantityShipped: 0,
+      status: 'WAITING',
+      createdAt: w.backorderCreatedAt!,
+    });
+    // It joined the tail: everyone already queued is ahead of it.
+    const { stock } = locked.get(line.productId)!;
+    joined.push({
+      id: w.backorderId,
+      productId: line.productId,
+      position: stock.queueLength + 1,
+      unitsAhead: stock.unitsOnBackorder,
+      missing: line.rest,
+    });
+  }
+  const order: OrderRecord = {
+    id: claimed.id,
+    customerId: customer.id,
+    requestHash,
+    status: backorders.length > 0 ? 'AWAITING_STOCK' : 'READY',
+    createdAt: claimed.createdAt,
+  };
+  return { order, lines, backorders, joined };
 }
 
 /**

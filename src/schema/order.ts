@@ -146,8 +146,20 @@ builder.mutationFields((t) => ({
         acceptBackorder: input.acceptBackorder ?? false,
         lines,
       });
-      // Positions known at commit: no need to rank the queue again for the confirmation.
-      for (const rank of placed.joined) ctx.readers.queueRank.prime(rank.id, rank);
+      // The order as committed, positions included: the confirmation needs no read back.
+      if (placed.asCommitted) {
+        const { order, lines: written, backorders, joined } = placed.asCommitted;
+        ctx.readers.order.prime(order.id, order);
+        ctx.readers.orderLines.prime(order.id, written);
+        for (const line of written) {
+          ctx.readers.backorderByLine.prime(
+            line.id,
+            backorders.find((b) => b.orderLineId === line.id) ?? null,
+          );
+        }
+        for (const backorder of backorders) ctx.readers.backorder.prime(backorder.id, backorder);
+        for (const rank of joined) ctx.readers.queueRank.prime(rank.id, rank);
+      }
       return { order: await loadOrder(ctx, placed.orderId) };
     },
   }),

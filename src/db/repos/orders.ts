@@ -46,14 +46,13 @@ const orderColumns = [
 export async function claimOrder(
   tx: WriteTx,
   v: { customerId: string; idempotencyKey: string; requestHash: string },
-): Promise<number | undefined> {
-  const row = await tx.trx
+): Promise<{ id: number; createdAt: Date } | undefined> {
+  return tx.trx
     .insertInto('customer_order')
     .values({ customer_id: v.customerId, idempotency_key: v.idempotencyKey, request_hash: v.requestHash })
     .onConflict((oc) => oc.columns(['customer_id', 'idempotency_key']).doNothing())
-    .returning('id')
+    .returning(['id', 'created_at as createdAt'])
     .executeTakeFirst();
-  return row?.id;
 }
 
 export async function findOrderByKey(
@@ -79,14 +78,21 @@ export interface PlannedLine {
   rest: number;
 }
 
+export interface WrittenLine {
+  lineId: number;
+  position: number;
+  backorderId: number | null;
+  backorderCreatedAt: Date | null;
+}
+
 /**
  * Writes a whole order in one statement: its lines, the backorders for what stock could not cover, the
- * stock counters and the ALLOCATION movements. The stock rows must be locked. Returns the backorders.
+ * stock counters and the ALLOCATION movements. The stock rows must be locked. Returns the ids it drew.
  */
 export async function writeOrder(
   tx: WriteTx,
   v: { orderId: number; customerId: string; lines: readonly PlannedLine[] },
-): Promise<{ id: number; productId: number }[]> {
+): Promise<WrittenLine[]> {
   const { rows } = await writeOrderStatement(v).execute(tx.trx);
   return rows;
 }
@@ -106,7 +112,7 @@ export function writeOrderStatement(v: {
       rest: l.rest,
     })),
   );
-  return sql<{ id: number; productId: number }>`
+  return sql<WrittenLine>`
     WITH input AS (
       SELECT * FROM jsonb_to_recordset(${input}::jsonb)
         AS x(position int, product_id bigint, quantity int, taken int, rest int)
@@ -120,7 +126,7 @@ export function writeOrderStatement(v: {
       INSERT INTO backorder (order_id, order_line_id, product_id, customer_id, quantity, created_at, updated_at)
       SELECT ${v.orderId}, l.id, i.product_id, ${v.customerId}, i.rest, clock_timestamp(), clock_timestamp()
       FROM input i JOIN lines l USING (position) WHERE i.rest > 0 ORDER BY i.position
-      RETURNING id, product_id
+      RETURNING id, order_line_id, created_at
     ), stock_update AS (
       UPDATE stock s SET
         allocated = s.allocated + i.taken,
@@ -134,7 +140,9 @@ export function writeOrderStatement(v: {
       FROM input WHERE taken > 0
       RETURNING id
     )
-    SELECT id, product_id AS "productId" FROM backorders
+    SELECT l.id AS "lineId", l.position, b.id AS "backorderId", b.created_at AS "backorderCreatedAt"
+    FROM lines l LEFT JOIN backorders b ON b.order_line_id = l.id
+    ORDER BY l.position
   `;
 }
 
