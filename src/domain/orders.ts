@@ -49,7 +49,7 @@ export interface PlacedOrder {
    * The order as it was at commit, with where each backorder joined its queue (known exactly under the
    * lock): enough to answer the checkout without reading it back. None for a replay.
    */
-  placed?: {
+  asCommitted?: {
     order: OrderRecord;
     lines: OrderLineRecord[];
     backorders: BackorderRecord[];
