@@ -59,41 +59,83 @@ function groupBy<K, V>(keys: readonly K[], rows: readonly V[], key: (row: V) => 
  * per batch. Never share an instance across requests; a live update builds a fresh one per event.
  */
 export class Readers {
-  readonly product = new DataLoader<number, ProductRecord | null>(async (ids) =>
-    byKey(ids, await findProductsByIds(this.db, ids), (r) => r.id),
-  );
-  readonly productBySku = new DataLoader<string, ProductRecord | null>(async (skus) => {
-    const rows = await findProductsBySkus(this.db, skus);
-    for (const row of rows) this.product.prime(row.id, row);
-    return byKey(skus, rows, (r) => r.sku);
-  });
-  readonly stock = new DataLoader<number, StockRecord | null>(async (ids) =>
-    byKey(ids, await findStockByProductIds(this.db, ids), (r) => r.productId),
-  );
-  readonly openInbound = new DataLoader<number, InboundRecord[]>(async (ids) =>
-    groupBy(ids, await listOpenInbound(this.db, ids), (r) => r.productId),
-  );
-  readonly inbound = new DataLoader<number, InboundRecord | null>(async (ids) =>
-    byKey(ids, await findInboundByIds(this.db, ids), (r) => r.id),
-  );
-  readonly order = new DataLoader<number, OrderRecord | null>(async (ids) =>
-    byKey(ids, await findOrdersByIds(this.db, ids), (r) => r.id),
-  );
-  readonly orderLines = new DataLoader<number, OrderLineRecord[]>(async (ids) =>
-    groupBy(ids, await findLinesByOrderIds(this.db, ids), (r) => r.orderId),
-  );
-  readonly backorder = new DataLoader<number, BackorderRecord | null>(async (ids) =>
-    byKey(ids, await findBackordersByIds(this.db, ids), (r) => r.id),
-  );
-  readonly backorderByLine = new DataLoader<number, BackorderRecord | null>(async (ids) => {
-    const rows = await findBackordersByLineIds(this.db, ids);
-    for (const row of rows) this.backorder.prime(row.id, row);
-    return byKey(ids, rows, (r) => r.orderLineId);
-  });
+  // Loaders are made on first use: a subscription's context or event often needs only a few of them.
+  #product?: DataLoader<number, ProductRecord | null>;
+  #productBySku?: DataLoader<string, ProductRecord | null>;
+  #stock?: DataLoader<number, StockRecord | null>;
+  #openInbound?: DataLoader<number, InboundRecord[]>;
+  #inbound?: DataLoader<number, InboundRecord | null>;
+  #order?: DataLoader<number, OrderRecord | null>;
+  #orderLines?: DataLoader<number, OrderLineRecord[]>;
+  #backorder?: DataLoader<number, BackorderRecord | null>;
+  #backorderByLine?: DataLoader<number, BackorderRecord | null>;
+  #queueRank?: DataLoader<number, QueueRank | null>;
+
+  get product(): DataLoader<number, ProductRecord | null> {
+    this.#product ??= new DataLoader<number, ProductRecord | null>(async (ids) =>
+      byKey(ids, await findProductsByIds(this.db, ids), (r) => r.id),
+    );
+    return this.#product;
+  }
+  get productBySku(): DataLoader<string, ProductRecord | null> {
+    this.#productBySku ??= new DataLoader<string, ProductRecord | null>(async (skus) => {
+      const rows = await findProductsBySkus(this.db, skus);
+      for (const row of rows) this.product.prime(row.id, row);
+      return byKey(skus, rows, (r) => r.sku);
+    });
+    return this.#productBySku;
+  }
+  get stock(): DataLoader<number, StockRecord | null> {
+    this.#stock ??= new DataLoader<number, StockRecord | null>(async (ids) =>
+      byKey(ids, await findStockByProductIds(this.db, ids), (r) => r.productId),
+    );
+    return this.#stock;
+  }
+  get openInbound(): DataLoader<number, InboundRecord[]> {
+    this.#openInbound ??= new DataLoader<number, InboundRecord[]>(async (ids) =>
+      groupBy(ids, await listOpenInbound(this.db, ids), (r) => r.productId),
+    );
+    return this.#openInbound;
+  }
+  get inbound(): DataLoader<number, InboundRecord | null> {
+    this.#inbound ??= new DataLoader<number, InboundRecord | null>(async (ids) =>
+      byKey(ids, await findInboundByIds(this.db, ids), (r) => r.id),
+    );
+    return this.#inbound;
+  }
+  get order(): DataLoader<number, OrderRecord | null> {
+    this.#order ??= new DataLoader<number, OrderRecord | null>(async (ids) =>
+      byKey(ids, await findOrdersByIds(this.db, ids), (r) => r.id),
+    );
+    return this.#order;
+  }
+  get orderLines(): DataLoader<number, OrderLineRecord[]> {
+    this.#orderLines ??= new DataLoader<number, OrderLineRecord[]>(async (ids) =>
+      groupBy(ids, await findLinesByOrderIds(this.db, ids), (r) => r.orderId),
+    );
+    return this.#orderLines;
+  }
+  get backorder(): DataLoader<number, BackorderRecord | null> {
+    this.#backorder ??= new DataLoader<number, BackorderRecord | null>(async (ids) =>
+      byKey(ids, await findBackordersByIds(this.db, ids), (r) => r.id),
+    );
+    return this.#backorder;
+  }
+  get backorderByLine(): DataLoader<number, BackorderRecord | null> {
+    this.#backorderByLine ??= new DataLoader<number, BackorderRecord | null>(async (ids) => {
+      const rows = await findBackordersByLineIds(this.db, ids);
+      for (const row of rows) this.backorder.prime(row.id, row);
+      return byKey(ids, rows, (r) => r.orderLineId);
+    });
+    return this.#backorderByLine;
+  }
   /** Position in the queue; null once the backorder has left it. */
-  readonly queueRank = new DataLoader<number, QueueRank | null>(async (ids) =>
-    byKey(ids, await rankBackorders(this.db, ids), (r) => r.id),
-  );
+  get queueRank(): DataLoader<number, QueueRank | null> {
+    this.#queueRank ??= new DataLoader<number, QueueRank | null>(async (ids) =>
+      byKey(ids, await rankBackorders(this.db, ids), (r) => r.id),
+    );
+    return this.#queueRank;
+  }
 
   constructor(private readonly db: Db) {}
 

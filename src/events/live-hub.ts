@@ -11,6 +11,9 @@ export interface ProductEvent {
   readers: Readers;
 }
 
+/** Watchers served per turn of the event loop during a fan-out. */
+const PUSH_BATCH = 250;
+
 interface Watcher {
   stream: LatestValueStream<ProductEvent>;
   backorderId: number | null;
@@ -91,7 +94,14 @@ export class LiveHub {
       const backorderIds = [...set].flatMap((w) => (w.backorderId === null ? [] : [w.backorderId]));
       const readers = await this.snapshot(productId, backorderIds);
       const event: ProductEvent = { productId, readers };
-      for (const watcher of this.watchers.get(productId) ?? []) watcher.stream.push(event);
+      // The window is kept between messages, so it counts from when they go out, not from the recompute.
+      this.lastFlush = Date.now();
+      const watchers = [...(this.watchers.get(productId) ?? [])];
+      for (let i = 0; i < watchers.length; i += PUSH_BATCH) {
+        // Let each batch's messages reach the sockets before the next batch is executed.
+        if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+        for (const watcher of watchers.slice(i, i + PUSH_BATCH)) watcher.stream.push(event);
+      }
     } catch (err) {
       // The next change (or the next poll) retries; a failed recomputation never ends a subscription.
       this.log.error(`live update of product ${productId} failed`, err);
