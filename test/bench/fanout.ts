@@ -31,7 +31,6 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
-import { requestHash } from '../../src/domain/orders.ts';
 import { toGlobalId } from '../../src/schema/ids.ts';
 import {
   type BenchDatabase,
@@ -50,6 +49,7 @@ import {
   markdownTable,
   percentile,
   progress,
+  queueOneUnitBackorders,
   runBench,
   type ServiceProcess,
   type ServiceStats,
@@ -154,41 +154,7 @@ async function seedQueue(
   size: number,
   prefix: string,
 ): Promise<number[]> {
-  const hash = requestHash({
-    idempotencyKey: '',
-    acceptBackorder: true,
-    lines: [{ productId: product.dbId, quantity: 1 }],
-  });
-  const client = await database.pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query(
-      `WITH o AS (
-         INSERT INTO customer_order (customer_id, idempotency_key, request_hash)
-         SELECT $2 || g, 'fanout-' || g, $3
-         FROM generate_series(1, $1::int) g ORDER BY g
-         RETURNING id, customer_id
-       ), l AS (
-         INSERT INTO order_line (order_id, position, product_id, quantity, quantity_taken)
-         SELECT id, 0, $4, 1, 0 FROM o ORDER BY id
-         RETURNING id, order_id
-       )
-       INSERT INTO backorder (order_id, order_line_id, product_id, customer_id, quantity)
-       SELECT l.order_id, l.id, $4, o.customer_id, 1 FROM l JOIN o ON o.id = l.order_id ORDER BY l.order_id`,
-      [size, prefix, hash, product.dbId],
-    );
-    await client.query(
-      `UPDATE stock SET queue_length = queue_length + $2, units_on_backorder = units_on_backorder + $2
-       WHERE product_id = $1`,
-      [product.dbId, size],
-    );
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+  await queueOneUnitBackorders(database.pool, product.dbId, size, prefix);
   await database.pool.query('VACUUM ANALYZE customer_order, order_line, backorder, stock');
   const { rows } = await database.pool.query<{ id: number; customerId: string }>(
     'SELECT id::int AS id, customer_id AS "customerId" FROM backorder WHERE product_id = $1 ORDER BY id',

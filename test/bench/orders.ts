@@ -19,7 +19,10 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
+import type { Db } from '../../src/db/connect.ts';
+import { writeOrderStatement } from '../../src/db/repos/orders.ts';
 import { ledgerTotals } from '../../src/db/repos/stock.ts';
+import { commitWithChangeLog } from '../../src/db/transaction.ts';
 import { requestHash } from '../../src/domain/orders.ts';
 import {
   allMs,
@@ -70,8 +73,9 @@ async function graphqlLoad(
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// The ceiling: the service's transaction as raw SQL. The statements are those the service sends for a
-// one-line order (claimOrder, lockStock, writeOrder, the change log), with the same parameters.
+// The ceiling: the service's transaction as raw SQL on bare connections. The statements are those the
+// service sends for a one-line order: BEGIN, claimOrder, lockStock, writeOrder (the very statement, compiled
+// from the repository), then the change log with COMMIT in one round trip.
 
 const CLAIM_SQL =
   'insert into "customer_order" ("customer_id", "idempotency_key", "request_hash") values ($1, $2, $3) ' +
@@ -85,40 +89,6 @@ const LOCK_SQL =
   '"p"."restock_lead_time_days" as "restockLeadTimeDays", "p"."created_at" as "createdAt" ' +
   'from "stock" as "s" inner join "product" as "p" on "p"."id" = "s"."product_id" ' +
   'where "s"."product_id" = any($1) order by "s"."product_id" for update of "s"';
-
-const WRITE_SQL = `
-    WITH input AS (
-      SELECT * FROM jsonb_to_recordset($1::jsonb)
-        AS x(position int, product_id bigint, quantity int, taken int, rest int)
-    ), lines AS (
-      INSERT INTO order_line (order_id, position, product_id, quantity, quantity_allocated)
-      SELECT $2, position, product_id, quantity, taken FROM input ORDER BY position
-      RETURNING id, position
-    ), backorders AS (
-      INSERT INTO backorder (order_id, order_line_id, product_id, customer_id, quantity)
-      SELECT $3, l.id, i.product_id, $4, i.rest
-      FROM input i JOIN lines l USING (position) WHERE i.rest > 0 ORDER BY i.position
-      RETURNING id
-    ), stock_update AS (
-      UPDATE stock s SET
-        allocated = s.allocated + i.taken,
-        queue_length = s.queue_length + (i.rest > 0)::int,
-        units_on_backorder = s.units_on_backorder + i.rest
-      FROM input i WHERE s.product_id = i.product_id
-      RETURNING s.product_id
-    ), movements AS (
-      INSERT INTO stock_movement (product_id, kind, quantity, reference, actor)
-      SELECT product_id, 'ALLOCATION', taken, 'order:' || $5, $6
-      FROM input WHERE taken > 0
-      RETURNING id
-    )
-    UPDATE customer_order SET
-      units_waiting = (SELECT sum(rest) FROM input),
-      units_to_ship = (SELECT sum(taken) FROM input)
-    WHERE id = $7
-  `;
-
-const CHANGE_SQL = 'insert into "product_change" ("product_id") values ($1)';
 
 interface LockedRow {
   onHand: number;
@@ -145,6 +115,7 @@ async function connectClients(databaseUrl: string, count: number): Promise<pg.Cl
 }
 
 function ceilingLoad(
+  compiler: Db,
   clients: pg.Client[],
   product: BenchProduct,
   seconds: number,
@@ -178,10 +149,13 @@ function ceilingLoad(
           const available = stock.queueLength > 0 ? 0 : Math.max(0, stock.onHand - stock.allocated);
           const taken = Math.min(1, available);
           const rest = 1 - taken;
-          const input = JSON.stringify([{ position: 0, product_id: product.dbId, quantity: 1, taken, rest }]);
-          await client.query(WRITE_SQL, [input, orderId, orderId, customer, orderId, customer, orderId]);
-          await client.query(CHANGE_SQL, [product.dbId]);
-          await client.query('commit');
+          const write = writeOrderStatement({
+            orderId: Number(orderId),
+            customerId: customer,
+            lines: [{ position: 0, productId: product.dbId, quantity: 1, taken, rest }],
+          }).compile(compiler);
+          await client.query(write.sql, [...write.parameters]);
+          await client.query(commitWithChangeLog([product.dbId]));
           const ms = performance.now() - start;
           if (taken === 1) {
             result.allocated++;
@@ -222,10 +196,10 @@ async function productState(bench: Bench, productId: number): Promise<ProductSta
     `SELECT s.on_hand AS "onHand", s.allocated, s.queue_length AS "queueLength",
        s.units_on_backorder AS "unitsOnBackorder",
        (SELECT count(*) FROM order_line l WHERE l.product_id = s.product_id)::int AS lines,
-       (SELECT count(*) FROM order_line l WHERE l.product_id = s.product_id AND l.quantity_allocated = 1)::int
+       (SELECT count(*) FROM order_line l WHERE l.product_id = s.product_id AND l.quantity_taken = 1)::int
          AS "linesWithUnit",
-       (SELECT coalesce(sum(l.quantity_allocated), 0) FROM order_line l WHERE l.product_id = s.product_id)::int
-         AS "lineUnits",
+       (SELECT coalesce(sum(l.quantity_taken + coalesce(b.quantity_allocated, 0)), 0) FROM order_line l
+         LEFT JOIN backorder b ON b.order_line_id = l.id WHERE l.product_id = s.product_id)::int AS "lineUnits",
        (SELECT count(*) FROM backorder b
          WHERE b.product_id = s.product_id AND b.status IN ('WAITING', 'PARTIALLY_ALLOCATED'))::int AS queued,
        (SELECT coalesce(sum(b.quantity - b.quantity_allocated), 0) FROM backorder b
@@ -341,10 +315,10 @@ async function main(): Promise<boolean> {
 
   const connections = await connectClients(bench.databaseUrl, CLIENTS);
   progress('raw SQL warm-up: 1 s');
-  await ceilingLoad(connections, warm, Math.min(1, WARMUP_SECONDS), 'raw SQL warm-up');
+  await ceilingLoad(bench.db, connections, warm, Math.min(1, WARMUP_SECONDS), 'raw SQL warm-up');
   const bare = await createProduct(bench, staff, `BENCH-RAW-${run}`, units);
   progress(`raw SQL: ${CLIENTS} pg connections for ${SECONDS} s on ${bare.sku}`);
-  const ceiling = await ceilingLoad(connections, bare, SECONDS, 'raw SQL');
+  const ceiling = await ceilingLoad(bench.db, connections, bare, SECONDS, 'raw SQL');
   await Promise.all(connections.map((c) => c.end()));
 
   progress('checking both products');

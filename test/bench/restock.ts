@@ -13,7 +13,6 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { ledgerTotals } from '../../src/db/repos/stock.ts';
-import { requestHash } from '../../src/domain/orders.ts';
 import {
   type Bench,
   type BenchProduct,
@@ -24,6 +23,7 @@ import {
   machineLine,
   markdownTable,
   progress,
+  queueOneUnitBackorders,
   runBench,
   startBench,
 } from './common.ts';
@@ -77,50 +77,6 @@ interface Timing {
   bytes: number;
   statements: number;
   problems: string[];
-}
-
-/**
- * N one-unit orders of N customers' worth (spread over 1000 customer ids), each wholly on backorder, in
- * one transaction: what N placeOrder calls on an empty product leave behind, minus the ledger (a backorder
- * that received nothing has no movement).
- */
-async function seedQueue(bench: Bench, product: BenchProduct, size: number): Promise<void> {
-  const tag = randomBytes(4).toString('hex');
-  const hash = requestHash({
-    idempotencyKey: '',
-    acceptBackorder: true,
-    lines: [{ productId: product.dbId, quantity: 1 }],
-  });
-  const client = await bench.pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query(
-      `WITH o AS (
-         INSERT INTO customer_order (customer_id, idempotency_key, request_hash)
-         SELECT 'bench-restock-' || (g % 1000), $2 || '-' || g, $3
-         FROM generate_series(1, $1::int) g ORDER BY g
-         RETURNING id, customer_id
-       ), l AS (
-         INSERT INTO order_line (order_id, position, product_id, quantity, quantity_taken)
-         SELECT id, 0, $4, 1, 0 FROM o ORDER BY id
-         RETURNING id, order_id
-       )
-       INSERT INTO backorder (order_id, order_line_id, product_id, customer_id, quantity)
-       SELECT l.order_id, l.id, $4, o.customer_id, 1 FROM l JOIN o ON o.id = l.order_id ORDER BY l.order_id`,
-      [size, `restock-${tag}`, hash, product.dbId],
-    );
-    await client.query(
-      `UPDATE stock SET queue_length = queue_length + $2, units_on_backorder = units_on_backorder + $2
-       WHERE product_id = $1`,
-      [product.dbId, size],
-    );
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
 }
 
 async function vacuum(bench: Bench): Promise<void> {
@@ -194,7 +150,7 @@ async function measure(
 ): Promise<Timing> {
   const product = await createProduct(bench, staffToken, sku);
   let t = performance.now();
-  await seedQueue(bench, product, size);
+  await queueOneUnitBackorders(bench.pool, product.dbId, size, `bench-restock-${product.sku}-`);
   progress(`${label}: ${int(size)} backorders queued on ${sku} in ${fmt(performance.now() - t, 0)} ms`);
   t = performance.now();
   await vacuum(bench);
