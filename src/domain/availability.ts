@@ -1,5 +1,12 @@
+import type { ProductRecord, StockRecord } from '../db/records.ts';
 import { estimateCoverage, type OpenInbound } from './eta.ts';
-import type { ProductView, StockView } from './types.ts';
+
+/** What availability depends on: the product's policy and the stock row's counters. */
+type ProductView = Pick<
+  ProductRecord,
+  'backorderPolicy' | 'backorderLimit' | 'lowStockThreshold' | 'restockLeadTimeDays'
+>;
+type StockView = Pick<StockRecord, 'onHand' | 'allocated' | 'unitsOnBackorder'>;
 
 export type AvailabilityStatus = 'IN_STOCK' | 'LOW_STOCK' | 'BACKORDER' | 'OUT_OF_STOCK';
 
