@@ -4,6 +4,7 @@ import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, maskError } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { createAuthenticator } from './auth.ts';
@@ -68,6 +69,8 @@ export function buildApp(config: AppConfig): App {
     graphqlEndpoint: '/graphql',
     landingPage: false,
     graphiql: { title: 'backorder-api', defaultQuery: GRAPHIQL_DEFAULT_QUERY, subscriptionsProtocol: 'WS' },
+    // GraphiQL served from the package itself, not from a CDN: it works offline and behind firewalls.
+    renderGraphiQL,
     // One context factory for both transports: the header over HTTP, connectionParams over WebSocket.
     context: (initial: { request: Request; connectionParams?: { authorization?: unknown } }) =>
       contextFor(
