@@ -209,6 +209,9 @@ export function machineLine(m: Machine): string {
 // ---------------------------------------------------------------------------------------------------------
 // Database and service
 
+/** Node flags the service runs with (as in `npm start`). */
+export const SERVICE_NODE_FLAGS = (process.env.BENCH_SERVICE_FLAGS ?? '').split(' ').filter(Boolean);
+
 export const BENCH_SECRET = 'bench-secret-that-is-long-enough-for-hs256-signing!';
 
 async function freePort(): Promise<number> {
@@ -836,7 +839,7 @@ export class ChildProcessRpc {
     options: { exposeGc?: boolean } = {},
   ): Promise<ChildProcessRpc> {
     const child = fork(fileURLToPath(new URL(module, import.meta.url)), [], {
-      execArgv: ['--import', import.meta.resolve('tsx'), ...(options.exposeGc ? ['--expose-gc'] : [])],
+      execArgv: ['--import', import.meta.resolve('tsx'), ...SERVICE_NODE_FLAGS, ...(options.exposeGc ? ['--expose-gc'] : [])],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const rpc = new ChildProcessRpc(child, label);
