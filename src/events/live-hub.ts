@@ -27,6 +27,7 @@ interface Watcher {
 export class LiveHub {
   private readonly watchers = new Map<number, Set<Watcher>>();
   private readonly pending = new Set<number>();
+  private readonly joining = new Map<number, Readers>();
   private timer: NodeJS.Timeout | undefined;
   private lastFlush = 0;
   private flushing: Promise<void> | undefined;
@@ -56,8 +57,22 @@ export class LiveHub {
     const set = this.watchers.get(productId) ?? new Set<Watcher>();
     this.watchers.set(productId, set);
     set.add(watcher);
-    watcher.stream.push({ productId, readers: new Readers(this.db) });
+    watcher.stream.push({ productId, readers: this.freshReaders(productId) });
     return watcher.stream;
+  }
+
+  /**
+   * Readers made now for the first message of the watchers that subscribe in this turn of the event loop:
+   * they share one fresh read (and its memory), and their loads batch together.
+   */
+  private freshReaders(productId: number): Readers {
+    let readers = this.joining.get(productId);
+    if (!readers) {
+      readers = new Readers(this.db);
+      this.joining.set(productId, readers);
+      setImmediate(() => this.joining.delete(productId));
+    }
+    return readers;
   }
 
   /** Products watched on this instance (each has at least one watcher). */
