@@ -839,7 +839,12 @@ export class ChildProcessRpc {
     options: { exposeGc?: boolean } = {},
   ): Promise<ChildProcessRpc> {
     const child = fork(fileURLToPath(new URL(module, import.meta.url)), [], {
-      execArgv: ['--import', import.meta.resolve('tsx'), ...SERVICE_NODE_FLAGS, ...(options.exposeGc ? ['--expose-gc'] : [])],
+      execArgv: [
+        '--import',
+        import.meta.resolve('tsx'),
+        ...SERVICE_NODE_FLAGS,
+        ...(options.exposeGc ? ['--expose-gc'] : []),
+      ],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const rpc = new ChildProcessRpc(child, label);
