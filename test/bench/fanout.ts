@@ -26,12 +26,15 @@
  * Usage: npm run bench:fanout
  * Env: BENCH_SUBSCRIBERS, BENCH_BATCH, BENCH_WARMUP_SUBSCRIBERS, DATABASE_URL.
  */
+
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { print } from 'graphql';
 import WebSocket from 'ws';
 import { toGlobalId } from '../../src/schema/ids.ts';
+import { WatchBackorderDocument } from '../generated/graphql.ts';
 import {
   type BenchDatabase,
   type BenchProduct,
@@ -67,19 +70,8 @@ const TARGET_BYTES_PER_SUBSCRIBER = 30_000;
 /** graphql-ws client ids are UUIDs: what the id of a `next` message weighs. */
 const MESSAGE_ID = '00000000-0000-4000-8000-000000000000';
 
-const WATCH_BACKORDER = /* GraphQL */ `
-  subscription WatchBackorder($id: ID!) {
-    backorderUpdated(id: $id) {
-      id
-      status
-      quantity
-      quantityAllocated
-      queuePosition
-      unitsAhead
-      estimatedAvailableAt
-    }
-  }
-`;
+/** The contract's operation, as real clients send it. */
+const WATCH_BACKORDER = print(WatchBackorderDocument);
 
 interface BackorderView {
   id: string;

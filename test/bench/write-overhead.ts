@@ -20,11 +20,14 @@
  * Env: BENCH_SECONDS, BENCH_WATCHERS, BENCH_ROUNDS, BENCH_CLIENTS, BENCH_UNITS, BENCH_WARMUP_SECONDS,
  * DATABASE_URL.
  */
+
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { print } from 'graphql';
 import { ledgerTotals } from '../../src/db/repos/stock.ts';
+import { WatchAvailabilityDocument } from '../generated/graphql.ts';
 import {
   allMs,
   type BenchDatabase,
@@ -68,21 +71,8 @@ const MERGE_WINDOW_MS = 100;
 const DEADLINE_MS = 60_000;
 const SETTLE_MS = 5_000;
 
-const WATCH_AVAILABILITY = /* GraphQL */ `
-  subscription WatchAvailability($productId: ID!) {
-    productAvailabilityChanged(productId: $productId) {
-      id
-      availability {
-        status
-        quantityAvailable
-        backorderable
-        queueLength
-        unitsOnBackorder
-        nextRestockAt
-      }
-    }
-  }
-`;
+/** The contract's operation, as real clients send it. */
+const WATCH_AVAILABILITY = print(WatchAvailabilityDocument);
 
 /** The same selection as a query: what a subscriber must hold once the product stops changing. */
 const PRODUCT_AVAILABILITY = /* GraphQL */ `
