@@ -52,14 +52,17 @@ async function readBody(req: IncomingMessage): Promise<Buffer | null> {
 
 /** HTTP (POST, GET, Server-Sent Events) on one port, GraphiQL included; a graceful stop. */
 export function buildApp(config: AppConfig): App {
+  let stopping = false;
+  // While stopping, the database may be shutting down too: its goodbyes are expected, not warnings.
+  const connectionLog = { ...log, warn: (message: string) => (stopping ? log.debug : log.warn)(message) };
   const { db, pool, queries } = createDb(config.databaseUrl, {
     ...config.pool,
-    onError: (err) => log.warn(`database connection error: ${err.message}`),
+    onError: (err) => connectionLog.warn(`database connection error: ${err.message}`),
   });
   const writer = new Writer(db);
   const live = new LiveUpdates(
     { db, writer, url: config.databaseUrl, pool, mergeWindowMs: config.mergeWindowMs },
-    log,
+    connectionLog,
   );
   const auth = createAuthenticator(config.jwtSecret);
   const contextFor = createContextFactory({ auth, writer, live: live.hub });
@@ -186,6 +189,7 @@ export function buildApp(config: AppConfig): App {
       return { port: address.port, url: `http://${shownHost}:${address.port}/graphql` };
     },
     async stop() {
+      stopping = true;
       await disposeWs?.();
       wss?.close();
       await live.stop();
