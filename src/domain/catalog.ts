@@ -5,6 +5,7 @@ import {
   type ProductPatch,
   updateProduct as updateRow,
 } from '../db/repos/products.ts';
+import { lockStock } from '../db/repos/stock.ts';
 import type { Writer } from '../db/transaction.ts';
 import { DuplicateSkuError, NotFoundError } from './errors.ts';
 
@@ -23,6 +24,8 @@ export async function createProduct(writer: Writer, input: NewProduct): Promise<
  */
 export async function updateProduct(writer: Writer, id: number, patch: ProductPatch): Promise<ProductRecord> {
   return writer.run(async (tx) => {
+    // Checkouts read policy and cap under the stock row lock: take it, so none decides on the old rules.
+    await lockStock(tx, [id]);
     const product = await updateRow(tx.trx, id, patch);
     if (!product) throw new NotFoundError('Product');
     tx.touch(product.id);

@@ -2,8 +2,11 @@ import type { Db } from '../db/connect.ts';
 import { latestChangeSeq, readChangesAfter } from '../db/repos/changes.ts';
 
 const BATCH = 5_000;
-/** A sequence hole older than this is a rolled-back write, not a slow commit. */
-const HOLE_TTL_MS = 10_000;
+/**
+ * A sequence hole older than this is a rolled-back write, not a slow commit. The change-log rows travel in
+ * the same round trip as COMMIT, so a real one fills within milliseconds; this is far beyond any commit.
+ */
+const HOLE_TTL_MS = 30_000;
 
 /**
  * Reads the durable change log in order and reports each change once. Sequence numbers are drawn before

@@ -36,10 +36,17 @@ export class Wakeup {
       this.scheduleReconnect(client);
     });
     client.on('end', () => this.scheduleReconnect(client));
-    await client.connect();
-    await client.query(`LISTEN ${CHANNEL}`);
-    const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-    this.listenerPid = rows[0]?.pid;
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANNEL}`);
+      const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      this.listenerPid = rows[0]?.pid;
+    } catch (err) {
+      // Not yet the listener: nothing would ever end this connection but us.
+      client.removeAllListeners('end');
+      await client.end().catch(() => {});
+      throw err;
+    }
     this.client = client;
     this.attempt = 0;
   }

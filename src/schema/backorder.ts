@@ -4,10 +4,11 @@ import { canAccess, cancelBackorder } from '../domain/backorders.ts';
 import { BackorderNotCancellableError, NotFoundError } from '../domain/errors.ts';
 import { builder } from './builder.ts';
 import type { Context } from './context-type.ts';
-import { fromGlobalId } from './ids.ts';
+import { fromGlobalId, loadNodes } from './ids.ts';
 import { pageByNumber } from './pagination.ts';
 import { Product } from './product.ts';
 import { BackorderAllocation } from './stock.ts';
+import { badInput } from './validate.ts';
 
 export const BackorderStatus = builder.enumType('BackorderStatus', {
   values: ['WAITING', 'PARTIALLY_ALLOCATED', 'ALLOCATED', 'SHIPPED', 'CANCELLED'] as const,
@@ -24,7 +25,7 @@ export async function visibleBackorder(ctx: Context, id: number): Promise<Backor
 builder.node(Backorder, {
   description: 'The part of an order line that waits for stock, in its product queue until fully allocated.',
   id: { resolve: (b) => b.id },
-  loadMany: (ids, ctx) => Promise.all(ids.map((id) => visibleBackorder(ctx, Number(id)))),
+  loadMany: (ids, ctx) => loadNodes(ids, (id) => visibleBackorder(ctx, id)),
   isTypeOf: (value) => typeof value === 'object' && value !== null && 'orderLineId' in value,
   fields: (t) => ({
     customerId: t.exposeString('customerId'),
@@ -89,7 +90,9 @@ builder.objectField(Product, 'backorders', (t) =>
       description: 'The queue in queue order; with status, the backorders of those statuses.',
       args: { status: t.arg({ type: [BackorderStatus], required: false }) },
       resolve: async (product, args, ctx) => {
-        const statuses = args.status?.length ? args.status : (['WAITING', 'PARTIALLY_ALLOCATED'] as const);
+        if (args.status && args.status.length === 0)
+          throw badInput('status must name at least one status', 'status');
+        const statuses = args.status ?? (['WAITING', 'PARTIALLY_ALLOCATED'] as const);
         return {
           ...(await pageByNumber(
             args,

@@ -10,10 +10,24 @@ export function toGlobalId(type: NodeTypeName, id: number): string {
 export function fromGlobalId(globalId: string, type: NodeTypeName): number | null {
   try {
     const decoded = decodeGlobalID(globalId);
-    if (decoded.typename !== type) return null;
-    const id = Number(decoded.id);
-    return Number.isSafeInteger(id) && id > 0 && String(id) === decoded.id ? id : null;
+    return decoded.typename === type ? localId(decoded.id) : null;
   } catch {
     return null;
   }
+}
+
+/** The row id inside a global id: a positive integer written plainly, or null (no row has it). */
+export function localId(raw: string): number | null {
+  const id = Number(raw);
+  return Number.isSafeInteger(id) && id > 0 && String(id) === raw ? id : null;
+}
+
+/** Loads each node by its local id; ids no row can have are answered with null, never sent to the database. */
+export function loadNodes<T>(ids: string[], load: (id: number) => Promise<T | null> | T | null) {
+  return Promise.all(
+    ids.map((raw) => {
+      const id = localId(raw);
+      return id === null ? null : load(id);
+    }),
+  );
 }

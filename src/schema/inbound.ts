@@ -2,7 +2,7 @@ import type { InboundRecord } from '../db/records.ts';
 import { InboundClosedError, InboundQuantityError, NotFoundError } from '../domain/errors.ts';
 import { cancelInbound, scheduleInbound, updateInbound } from '../domain/inbound.ts';
 import { builder } from './builder.ts';
-import { fromGlobalId } from './ids.ts';
+import { fromGlobalId, loadNodes } from './ids.ts';
 import { Product } from './product.ts';
 import { BOUNDS, intInRange } from './validate.ts';
 
@@ -16,10 +16,8 @@ builder.node(InboundShipment, {
   description: 'Planned supply: units expected at a date. Open until received in full or cancelled.',
   id: { resolve: (i) => i.id },
   // Planned supply is staff information; to anyone else the node does not exist.
-  loadMany: async (ids, ctx) =>
-    Promise.all(
-      ids.map((id) => (ctx.viewer?.role === 'staff' ? ctx.readers.inbound.load(Number(id)) : null)),
-    ),
+  loadMany: (ids, ctx) =>
+    loadNodes(ids, (id) => (ctx.viewer?.role === 'staff' ? ctx.readers.inbound.load(id) : null)),
   isTypeOf: (value) => typeof value === 'object' && value !== null && 'expectedAt' in value,
   fields: (t) => ({
     quantity: t.exposeInt('quantity'),

@@ -11,7 +11,7 @@ import {
 import { placeOrder, shipOrder } from '../domain/orders.ts';
 import { Backorder } from './backorder.ts';
 import { builder } from './builder.ts';
-import { fromGlobalId } from './ids.ts';
+import { fromGlobalId, loadNodes } from './ids.ts';
 import { pageByNumber } from './pagination.ts';
 import { Product } from './product.ts';
 import { BOUNDS, badInput, intInRange, stringLength } from './validate.ts';
@@ -47,12 +47,10 @@ const OrderLine = builder.objectRef<OrderLineRecord>('OrderLine').implement({
 builder.node(Order, {
   id: { resolve: (o) => o.id },
   loadMany: (ids, ctx) =>
-    Promise.all(
-      ids.map(async (id) => {
-        const order = await ctx.readers.order.load(Number(id));
-        return order && ctx.viewer && canAccess(ctx.viewer, order) ? order : null;
-      }),
-    ),
+    loadNodes(ids, async (id) => {
+      const order = await ctx.readers.order.load(id);
+      return order && ctx.viewer && canAccess(ctx.viewer, order) ? order : null;
+    }),
   isTypeOf: (value) => typeof value === 'object' && value !== null && 'requestHash' in value,
   fields: (t) => ({
     customerId: t.exposeString('customerId'),

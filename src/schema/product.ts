@@ -2,7 +2,7 @@ import type { ProductRecord } from '../db/records.ts';
 import { createProduct, updateProduct } from '../domain/catalog.ts';
 import { DuplicateSkuError, NotFoundError } from '../domain/errors.ts';
 import { builder } from './builder.ts';
-import { fromGlobalId } from './ids.ts';
+import { fromGlobalId, loadNodes } from './ids.ts';
 import { pageByText } from './pagination.ts';
 import { BOUNDS, badInput, optionalIntInRange, sku, text } from './validate.ts';
 
@@ -16,7 +16,7 @@ export const Product = builder.objectRef<ProductRecord>('Product');
 builder.node(Product, {
   description: 'Something the shop sells.',
   id: { resolve: (p) => p.id },
-  loadMany: (ids, ctx) => Promise.all(ids.map((id) => ctx.readers.product.load(Number(id)))),
+  loadMany: (ids, ctx) => loadNodes(ids, (id) => ctx.readers.product.load(id)),
   isTypeOf: (value) => typeof value === 'object' && value !== null && 'sku' in value,
   fields: (t) => ({
     sku: t.exposeString('sku'),

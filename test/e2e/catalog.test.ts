@@ -6,6 +6,7 @@ import {
   NodeByIdDocument,
   ProductAvailabilityDocument,
   ProductQueueDocument,
+  QueueByStatusDocument,
   StockLedgerDocument,
   UpdateInboundDocument,
   UpdateProductDocument,
@@ -51,6 +52,26 @@ describe('catalogue', () => {
     });
     const node = await t.ok(NodeByIdDocument, { id });
     expect(node.node).toEqual({ __typename: 'Product', id });
+  });
+
+  it('answers node(id:) with null for ids no row can have, without an error', async () => {
+    const forged = [
+      'Product:abc',
+      'Product:99999999999999999999',
+      'Order:1.5',
+      'Backorder:-3',
+      'InboundShipment:0',
+    ];
+    for (const raw of forged) {
+      const res = await t.gql(NodeByIdDocument, { id: Buffer.from(raw).toString('base64') }, staff);
+      expect(res.errors).toBeUndefined();
+      expect(res.data?.node).toBeNull();
+    }
+  });
+
+  it('refuses an empty status filter on a product queue rather than guessing what it means', async () => {
+    const { sku } = await createProduct(t, staff);
+    expectCode(await t.gql(QueueByStatusDocument, { sku, status: [], first: 5 }, staff), 'BAD_USER_INPUT');
   });
 
   it('answers a duplicate sku with a typed error and writes nothing', async () => {
