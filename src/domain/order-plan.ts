@@ -1,3 +1,4 @@
+import type { StockRecord } from '../db/records.ts';
 import type { PlannedLine } from '../db/repos/orders.ts';
 import type { LockedStock } from '../db/repos/stock.ts';
 import { availableUnits, remainingCapacity } from './availability.ts';
@@ -10,13 +11,14 @@ export interface OrderLineInput {
 
 /** Why a line cannot be served, before the (optional) ETA for the checkout is looked up. */
 export type LineRefusal =
-  | { kind: 'insufficient'; productId: number; available: number; missing: number }
+  | { kind: 'insufficient'; productId: number; available: number; missing: number; stock: StockRecord }
   | { kind: 'error'; error: BackorderNotAllowedError | BackorderLimitError | NotFoundError };
 
 /**
  * Decides each line against the locked stock rows: take what is available, backorder the rest, or refuse.
  * Pure. The first line (in input order) that cannot be served decides the refusal. No queue jumping:
- * while a product has a queue, a new order takes none of its units.
+ * while a product has a queue, a new order takes none of its units. A product on several lines: each
+ * line sees the stock as the earlier lines left it.
  */
 export function planOrder(
   lines: readonly OrderLineInput[],
@@ -24,16 +26,18 @@ export function planOrder(
   locked: ReadonlyMap<number, LockedStock>,
 ): { lines: PlannedLine[] } | { refusal: LineRefusal } {
   const planned: PlannedLine[] = [];
+  const running = new Map<number, StockRecord>();
   for (const [position, line] of lines.entries()) {
     const entry = locked.get(line.productId);
     if (!entry) return { refusal: { kind: 'error', error: new NotFoundError('Product') } };
-    const { product, stock } = entry;
+    const { product } = entry;
+    const stock = running.get(product.id) ?? entry.stock;
     const available = stock.queueLength > 0 ? 0 : availableUnits(stock);
     const taken = Math.min(line.quantity, available);
     const rest = line.quantity - taken;
     if (rest > 0) {
       if (!acceptBackorder) {
-        return { refusal: { kind: 'insufficient', productId: product.id, available, missing: rest } };
+        return { refusal: { kind: 'insufficient', productId: product.id, available, missing: rest, stock } };
       }
       if (product.backorderPolicy !== 'ALLOW') {
         return { refusal: { kind: 'error', error: new BackorderNotAllowedError(product.id) } };
@@ -44,6 +48,12 @@ export function planOrder(
       }
     }
     planned.push({ position, productId: product.id, quantity: line.quantity, taken, rest });
+    running.set(product.id, {
+      ...stock,
+      allocated: stock.allocated + taken,
+      queueLength: stock.queueLength + (rest > 0 ? 1 : 0),
+      unitsOnBackorder: stock.unitsOnBackorder + rest,
+    });
   }
   return { lines: planned };
 }

@@ -88,7 +88,8 @@ export async function placeOrder(
     if ('refusal' in plan) {
       const refusal = plan.refusal;
       if (refusal.kind === 'error') throw refusal.error;
-      const { product, stock } = locked.get(refusal.productId)!;
+      const { product } = locked.get(refusal.productId)!;
+      const { stock } = refusal;
       const inbound = (await listOpenInbound(tx.trx, [product.id])).map(toOpenInbound);
       // The date a backorder of the missing units would get; none when policy or cap would refuse it.
       const eta = canBackorder(product, stock, refusal.missing)
@@ -120,6 +121,8 @@ function describePlaced(
   const lines: OrderLineRecord[] = [];
   const backorders: BackorderRecord[] = [];
   const joined: QueueRank[] = [];
+  // Queue counters as each backorder found them: a product on several lines queues behind itself.
+  const queues = new Map<number, { length: number; units: number }>();
   for (const w of written) {
     const line = planned[w.position]!;
     lines.push({
@@ -146,13 +149,15 @@ function describePlaced(
     });
     // It joined the tail: everyone already queued is ahead of it.
     const { stock } = locked.get(line.productId)!;
+    const queue = queues.get(line.productId) ?? { length: stock.queueLength, units: stock.unitsOnBackorder };
     joined.push({
       id: w.backorderId,
       productId: line.productId,
-      position: stock.queueLength + 1,
-      unitsAhead: stock.unitsOnBackorder,
+      position: queue.length + 1,
+      unitsAhead: queue.units,
       missing: line.rest,
     });
+    queues.set(line.productId, { length: queue.length + 1, units: queue.units + line.rest });
   }
   const order: OrderRecord = {
     id: claimed.id,

@@ -550,3 +550,49 @@ describe('checkouts at the same time', () => {
     }
   });
 });
+
+describe('a product on several lines of one order', () => {
+  it('serves the lines in order, each seeing the stock the earlier ones left, and queues behind itself', async () => {
+    const { id, sku } = await createProduct(t, staff);
+    await receive(t, staff, id, 3);
+    const [buyer] = await newCustomers(t, 1);
+    const o = placed(
+      await order(t, buyer!.token, [
+        { productId: id, quantity: 2 },
+        { productId: id, quantity: 3 },
+        { productId: id, quantity: 1 },
+      ]),
+    );
+    expect(o.status).toBe('AWAITING_STOCK');
+    expect(
+      o.lines.map((l) => [
+        l.quantity,
+        l.quantityAllocated,
+        l.backorder?.queuePosition,
+        l.backorder?.unitsAhead,
+      ]),
+    ).toEqual([
+      [2, 2, undefined, undefined],
+      [3, 1, 1, 0],
+      [1, 0, 2, 2],
+    ]);
+    expect(await stockOf(t, staff, sku)).toMatchObject({
+      onHand: 3,
+      allocated: 3,
+      available: 0,
+      queueLength: 2,
+      unitsOnBackorder: 3,
+    });
+  });
+
+  it('counts every line of the product against the backorder cap', async () => {
+    const { id, sku } = await createProduct(t, staff, { backorderLimit: 2 });
+    const [buyer] = await newCustomers(t, 1);
+    const refused = await order(t, buyer!.token, [
+      { productId: id, quantity: 2 },
+      { productId: id, quantity: 1 },
+    ]);
+    expect(refused).toMatchObject({ __typename: 'BackorderLimitError', remainingCapacity: 0 });
+    expect(await stockOf(t, staff, sku)).toMatchObject({ queueLength: 0, unitsOnBackorder: 0 });
+  });
+});

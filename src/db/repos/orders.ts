@@ -130,9 +130,14 @@ export function writeOrderStatement(v: {
     ), stock_update AS (
       UPDATE stock s SET
         allocated = s.allocated + i.taken,
-        queue_length = s.queue_length + (i.rest > 0)::int,
+        queue_length = s.queue_length + i.queued,
         units_on_backorder = s.units_on_backorder + i.rest
-      FROM input i WHERE s.product_id = i.product_id
+      FROM (
+        SELECT product_id, sum(taken)::int AS taken, count(*) FILTER (WHERE rest > 0)::int AS queued,
+          sum(rest)::int AS rest
+        FROM input GROUP BY product_id
+      ) i
+      WHERE s.product_id = i.product_id
       RETURNING s.product_id
     ), movements AS (
       INSERT INTO stock_movement (product_id, kind, quantity, reference, actor)
