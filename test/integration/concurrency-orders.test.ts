@@ -71,6 +71,36 @@ async function backordersOf(t: TestDatabase, productId: number) {
     .execute();
 }
 
+/**
+ * The first order's unit of A arrives. Its cancellation is then held (by `blocker`'s row lock) where it hands
+ * that unit on to the second order's backorder of A, while a receipt of `units` on B serves both orders'
+ * backorders of B. Both must complete and leave every invariant true.
+ */
+async function cancelOnAWhileBIsServed(
+  t: TestDatabase,
+  blocker: pg.Client,
+  v: { a: number; b: number; first: number; second: number; units: number },
+): Promise<void> {
+  await receiveStock(t.writer, staff, { productId: v.a, quantity: 1, inboundId: null });
+  const [headA, nextA] = await backordersOf(t, v.a);
+  expect(headA).toMatchObject({ orderId: v.first, status: 'ALLOCATED' });
+  expect(nextA).toMatchObject({ orderId: v.second, status: 'WAITING' });
+
+  await blocker.query('BEGIN');
+  await blocker.query('SELECT 1 FROM backorder WHERE id = $1 FOR UPDATE', [nextA!.id]);
+  const [record] = await findBackordersByIds(t.db, [headA!.id]);
+  const cancel = settleAll([cancelBackorder(t.writer, staff, record!)]);
+  await waitForLockWaiters(t, 1);
+  // A fill writes only its own product's backorders: it completes while the cancellation is held.
+  const served = await settleAll([
+    receiveStock(t.writer, staff, { productId: v.b, quantity: v.units, inboundId: null }),
+  ]);
+  await blocker.query('COMMIT');
+  const results = [...(await cancel), ...served];
+  expect(results.filter((r) => !r.ok)).toEqual([]);
+  expect(await checkInvariants(t.db, [v.a, v.b])).toEqual([]);
+}
+
 /** What each promise did: its value, or the error it was rejected with. */
 async function settleAll<T>(
   work: Promise<T>[],
@@ -479,27 +509,7 @@ describe('concurrent orders through the domain', () => {
             lines,
           });
         }
-        await receiveStock(t.writer, staff, { productId: a, quantity: 1, inboundId: null });
-        const [headA, nextA] = await backordersOf(t, a);
-        expect(headA).toMatchObject({ orderId: first, status: 'ALLOCATED' });
-        expect(nextA).toMatchObject({ orderId: second, status: 'WAITING' });
-
-        // Stop the cancellation where it hands the released unit on to the next backorder of A (held here).
-        await blocker.query('BEGIN');
-        await blocker.query('SELECT 1 FROM backorder WHERE id = $1 FOR UPDATE', [nextA!.id]);
-        const [record] = await findBackordersByIds(t.db, [headA!.id]);
-        const cancel = settleAll([cancelBackorder(t.writer, staff, record!)]);
-        await waitForLockWaiters(t, 1);
-        // The receipt serves both orders' backorders of the other product.
-        const receipt = settleAll([
-          receiveStock(t.writer, staff, { productId: b, quantity: 2, inboundId: null }),
-        ]);
-        // A fill writes only its own product's backorders: it completes while the cancellation is held.
-        const served = await receipt;
-        await blocker.query('COMMIT');
-        const results = [...(await cancel), ...served];
-        expect(results.filter((r) => !r.ok)).toEqual([]);
-        expect(await checkInvariants(t.db, [a, b])).toEqual([]);
+        await cancelOnAWhileBIsServed(t, blocker, { a, b, first, second, units: 2 });
       } finally {
         await blocker.end();
         await holder.end();
@@ -540,31 +550,11 @@ describe('concurrent orders through the domain', () => {
       lines,
     });
     await sql`ANALYZE`.execute(t.db);
-    // The first order's unit of A arrives: its row is rewritten, behind the second order's in the table.
-    await receiveStock(t.writer, staff, { productId: a, quantity: 1, inboundId: null });
-    const [headA, nextA] = await backordersOf(t, a);
-    expect(headA).toMatchObject({ orderId: first, status: 'ALLOCATED' });
-    expect(nextA).toMatchObject({ orderId: second, status: 'WAITING' });
-
     const blocker = new pg.Client({ connectionString: t.url });
     await blocker.connect();
     try {
-      // Stop the cancellation where it hands the released unit on to the next backorder of A (held here).
-      await blocker.query('BEGIN');
-      await blocker.query('SELECT 1 FROM backorder WHERE id = $1 FOR UPDATE', [nextA!.id]);
-      const [record] = await findBackordersByIds(t.db, [headA!.id]);
-      const cancel = settleAll([cancelBackorder(t.writer, staff, record!)]);
-      await waitForLockWaiters(t, 1);
-      // The receipt serves the whole queue of B, both orders included.
-      const receipt = settleAll([
-        receiveStock(t.writer, staff, { productId: b, quantity: 402, inboundId: null }),
-      ]);
-      // A fill writes only its own product's backorders: it completes while the cancellation is held.
-      const served = await receipt;
-      await blocker.query('COMMIT');
-      const results = [...(await cancel), ...served];
-      expect(results.filter((r) => !r.ok)).toEqual([]);
-      expect(await checkInvariants(t.db, [a, b])).toEqual([]);
+      // The first order's row is rewritten when its unit of A arrives, behind the second order's in the table.
+      await cancelOnAWhileBIsServed(t, blocker, { a, b, first, second, units: 402 });
     } finally {
       await blocker.end();
     }

@@ -18,7 +18,7 @@ const columns = [
 ] as const;
 
 /** The statuses of a backorder that still misses units, i.e. is in its product's queue. */
-export const QUEUED: readonly BackorderStatusValue[] = ['WAITING', 'PARTIALLY_ALLOCATED'];
+const QUEUED: readonly BackorderStatusValue[] = ['WAITING', 'PARTIALLY_ALLOCATED'];
 
 export async function findBackordersByIds(ex: Executor, ids: readonly number[]): Promise<BackorderRecord[]> {
   if (ids.length === 0) return [];
