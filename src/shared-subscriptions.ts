@@ -4,7 +4,12 @@ import { LatestValueStream } from './events/latest-value-stream.ts';
 import { log } from './log.ts';
 import type { Context } from './schema/context-type.ts';
 
-type Subscribe = (args: ExecutionArgs) => Promise<AsyncIterable<ExecutionResult> | ExecutionResult>;
+type Subscribe = (
+  args: ExecutionArgs,
+) =>
+  | Promise<AsyncIterable<ExecutionResult> | ExecutionResult>
+  | AsyncIterable<ExecutionResult>
+  | ExecutionResult;
 
 /** Fields whose results depend on the caller's role only, never on who the caller is. */
 const ROLE_ONLY_FIELDS = new Set(['productAvailabilityChanged']);
@@ -89,7 +94,8 @@ export function useSharedSubscriptions(): Plugin {
         for (;;) {
           let group = groups.get(key);
           if (!group) {
-            group = subscribe(args).then((result) =>
+            // graphql-js answers synchronously when every subscribe resolver on the path is synchronous.
+            group = Promise.resolve(subscribe(args)).then((result) =>
               isAsyncIterable(result) ? new SharedExecution(result, () => groups.delete(key)) : result,
             );
             groups.set(key, group);

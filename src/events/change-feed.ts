@@ -6,7 +6,7 @@ const BATCH = 5_000;
  * A sequence hole older than this is a rolled-back write, not a slow commit. The change-log rows travel in
  * the same round trip as COMMIT, so a real one fills within milliseconds; this is far beyond any commit.
  */
-const HOLE_TTL_MS = 30_000;
+export const HOLE_TTL_MS = 30_000;
 
 /**
  * Reads the durable change log in order and reports each change once. Sequence numbers are drawn before
@@ -27,6 +27,16 @@ export class ChangeFeed {
     private readonly onChanges: (productIds: Set<number>) => void,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** Every change up to this sequence number has been reported, or given up on as rolled back. */
+  get position(): number {
+    return this.floor;
+  }
+
+  /** Sequence numbers below the newest seen that have not appeared yet (a commit still under way). */
+  get openHoles(): number {
+    return this.holes.size;
+  }
 
   /** Starts after what is already in the log: subscribers load the current state themselves. */
   async start(): Promise<void> {

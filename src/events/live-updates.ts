@@ -1,33 +1,57 @@
-import type pg from 'pg';
 import type { Db } from '../db/connect.ts';
 import type { Writer } from '../db/transaction.ts';
 import { ChangeFeed } from './change-feed.ts';
+import { type Clock, systemClock } from './clock.ts';
 import { LiveHub } from './live-hub.ts';
+import { OutageLog } from './outage-log.ts';
+import { productSource } from './product-snapshot.ts';
 import { Wakeup } from './wakeup.ts';
 
-const POLL_MS = 500;
+/** How often the change log is read without a wake-up: the bound on latency when wake-ups are lost. */
+export const POLL_MS = 500;
+
+type Log = { info(message: string): void; warn(message: string, detail?: unknown): void };
 
 /**
  * The event flow of one instance:
  * write commits (change log row in the same transaction) -> local feed read + one coalesced NOTIFY ->
  * every instance's listener wakes its feed -> feed reads the change log in order -> hub merges per window,
  * recomputes each product once, pushes to its watchers. A timer reads the feed too, so a lost wake-up only
- * costs latency.
+ * costs latency. When the database fails, each step keeps its place and tries again: the feed re-reads
+ * from where it stopped, the hub retries the products it could not recompute, the listener reconnects.
  */
 export class LiveUpdates {
   readonly hub: LiveHub;
   readonly feed: ChangeFeed;
   readonly wakeup: Wakeup;
-  private poll: NodeJS.Timeout | undefined;
+  private poll: unknown;
+  private stopped = false;
   private unsubscribe: (() => void) | undefined;
+  private readonly clock: Clock;
+  private readonly feedOutage: OutageLog;
 
   constructor(
-    deps: { db: Db; writer: Writer; url: string; pool: pg.Pool; mergeWindowMs: number },
-    private readonly log: { warn(message: string): void; error(message: string, detail?: unknown): void },
+    deps: {
+      db: Db;
+      writer: Writer;
+      url: string;
+      /** Where wake-ups are sent from: any connection outside the write transactions. */
+      pool: { query(text: string): Promise<unknown> };
+      mergeWindowMs: number;
+      clock?: Clock;
+    },
+    log: Log,
   ) {
-    this.hub = new LiveHub(deps.db, deps.mergeWindowMs, log);
-    this.feed = new ChangeFeed(deps.db, (ids) => this.hub.changed(ids));
-    this.wakeup = new Wakeup(deps.url, deps.pool, () => this.read(), log);
+    this.clock = deps.clock ?? systemClock;
+    const now = () => this.clock.now();
+    this.hub = new LiveHub(productSource(deps.db), {
+      mergeWindowMs: deps.mergeWindowMs,
+      log,
+      clock: this.clock,
+    });
+    this.feed = new ChangeFeed(deps.db, (ids) => this.hub.changed(ids), now);
+    this.feedOutage = new OutageLog('reading the change log', log, now);
+    this.wakeup = new Wakeup(deps.url, deps.pool, () => this.read(), log, this.clock);
     this.unsubscribe = deps.writer.onCommit(() => {
       // Nobody watching here: the poll keeps the feed's place; other instances still need the wake-up.
       if (this.hub.watchedProducts() > 0) this.read();
@@ -35,19 +59,31 @@ export class LiveUpdates {
     });
   }
 
-  private read(): void {
-    this.feed.poke().catch((err: Error) => this.log.warn(`change log not read (will retry): ${err.message}`));
+  /** Reads the change log now; a failure is logged once per outage, and the next poll tries again. */
+  read(): Promise<void> {
+    return this.feed.poke().then(
+      () => this.feedOutage.succeeded(),
+      (err: Error) => this.feedOutage.failed(err),
+    );
   }
 
   async start(): Promise<void> {
     await this.feed.start();
     await this.wakeup.start();
-    this.poll = setInterval(() => this.read(), POLL_MS);
-    this.poll.unref();
+    this.schedulePoll();
+  }
+
+  private schedulePoll(): void {
+    if (this.stopped) return;
+    this.poll = this.clock.setTimeout(() => {
+      void this.read();
+      this.schedulePoll();
+    }, POLL_MS);
   }
 
   async stop(): Promise<void> {
-    if (this.poll) clearInterval(this.poll);
+    this.stopped = true;
+    if (this.poll !== undefined) this.clock.clearTimeout(this.poll);
     this.unsubscribe?.();
     this.hub.stop();
     await this.wakeup.stop();

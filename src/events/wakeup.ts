@@ -1,4 +1,6 @@
 import pg from 'pg';
+import { type Clock, systemClock } from './clock.ts';
+import { OutageLog } from './outage-log.ts';
 
 export const CHANNEL = 'backorder_api_changes';
 
@@ -10,19 +12,27 @@ export const CHANNEL = 'backorder_api_changes';
 export class Wakeup {
   private client: pg.Client | undefined;
   private stopped = false;
-  private reconnectTimer: NodeJS.Timeout | undefined;
+  private reconnectTimer: unknown;
   private attempt = 0;
   private sending = false;
   private sendAgain = false;
   /** The listening connection's backend pid, for tests that cut it. */
   listenerPid: number | undefined;
 
+  private readonly listening: OutageLog;
+  private readonly sendingOutage: OutageLog;
+
   constructor(
     private readonly url: string,
     private readonly notifyPool: pg.Pool | { query(text: string): Promise<unknown> },
     private readonly onWake: (reason: 'notify' | 'reconnect') => void,
-    private readonly log: { warn(message: string): void },
-  ) {}
+    log: { info?(message: string): void; warn(message: string): void },
+    private readonly clock: Clock = systemClock,
+  ) {
+    const now = () => clock.now();
+    this.listening = new OutageLog('change listener (instances poll meanwhile)', log, now);
+    this.sendingOutage = new OutageLog('sending wake-ups (instances poll meanwhile)', log, now);
+  }
 
   async start(): Promise<void> {
     await this.connect();
@@ -32,7 +42,7 @@ export class Wakeup {
     const client = new pg.Client({ connectionString: this.url, application_name: 'backorder-api-listener' });
     client.on('notification', () => this.onWake('notify'));
     client.on('error', (err) => {
-      this.log.warn(`change listener connection lost: ${err.message}`);
+      this.listening.failed(err);
       this.scheduleReconnect(client);
     });
     client.on('end', () => this.scheduleReconnect(client));
@@ -49,6 +59,7 @@ export class Wakeup {
     }
     this.client = client;
     this.attempt = 0;
+    this.listening.succeeded();
   }
 
   private scheduleReconnect(lost: pg.Client): void {
@@ -58,14 +69,14 @@ export class Wakeup {
     lost.removeAllListeners('end');
     lost.end().catch(() => {});
     const delay = Math.min(5_000, 100 * 2 ** this.attempt++);
-    this.reconnectTimer = setTimeout(async () => {
+    this.reconnectTimer = this.clock.setTimeout(async () => {
       this.reconnectTimer = undefined;
       try {
         await this.connect();
         // Whatever was committed while nobody listened is in the change log: read it now.
         this.onWake('reconnect');
       } catch (err) {
-        this.log.warn(`change listener could not reconnect: ${(err as Error).message}`);
+        this.listening.failed(err);
         this.client = lost;
         this.scheduleReconnect(lost);
       }
@@ -82,7 +93,10 @@ export class Wakeup {
     this.sending = true;
     this.notifyPool
       .query(`NOTIFY ${CHANNEL}`)
-      .catch((err: Error) => this.log.warn(`wake-up not sent (instances will poll): ${err.message}`))
+      .then(
+        () => this.sendingOutage.succeeded(),
+        (err: Error) => this.sendingOutage.failed(err),
+      )
       .finally(() => {
         this.sending = false;
         if (this.sendAgain) {
@@ -94,7 +108,7 @@ export class Wakeup {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    if (this.reconnectTimer !== undefined) this.clock.clearTimeout(this.reconnectTimer);
     const client = this.client;
     this.client = undefined;
     if (client) {
