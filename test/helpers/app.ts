@@ -26,12 +26,18 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
-export async function startTestApp(options: { poolMax?: number } = {}): Promise<TestApp> {
+export async function startTestApp(
+  options: { poolMax?: number; statementTimeoutMs?: number } = {},
+): Promise<TestApp> {
   const database = await createTestDatabase();
   const app = buildApp({
     databaseUrl: database.url,
     jwtSecret: TEST_SECRET,
-    pool: { max: options.poolMax ?? 10, connectionTimeoutMs: 10_000, statementTimeoutMs: 30_000 },
+    pool: {
+      max: options.poolMax ?? 10,
+      connectionTimeoutMs: 10_000,
+      statementTimeoutMs: options.statementTimeoutMs ?? 30_000,
+    },
     mergeWindowMs: 50,
     production: false,
   });

@@ -6,8 +6,12 @@ import WebSocket from 'ws';
 export interface Subscription<R> {
   /** Every message received so far, in order. */
   readonly messages: { data?: R | null; errors?: readonly { message: string }[] }[];
-  /** Resolves with the first message (from now on, or already received after `from`) that satisfies `test`. */
+  /** Resolves with the first message, already received or still to come, that satisfies `test`. */
   until(test: (data: R) => boolean, timeoutMs?: number): Promise<R>;
+  /** Resolves with the first message that arrives after this call and satisfies `test`; earlier ones never count. */
+  next(test?: (data: R) => boolean, timeoutMs?: number): Promise<R>;
+  /** The data of the newest message, if any. */
+  latest(): R | null | undefined;
   /** Resolves when the subscription ends with an error. */
   readonly failed: Promise<readonly { message: string }[]>;
   stop(): void;
@@ -52,25 +56,31 @@ export function subscribe<R, V extends Record<string, unknown>>(
       complete: () => {},
     },
   );
+  /** Waits for a message from index `from` on that satisfies `test`. */
+  const waitFrom = (from: number, test: (data: R) => boolean, timeoutMs: number) =>
+    new Promise<R>((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(`no matching message in ${timeoutMs} ms; got ${JSON.stringify(messages.slice(from))}`),
+          ),
+        timeoutMs,
+      );
+      const check = () => {
+        const hit = messages.slice(from).find((m) => m.data && test(m.data));
+        if (hit?.data) {
+          clearTimeout(timer);
+          resolve(hit.data);
+        } else waiters.push(check);
+      };
+      check();
+    });
   return {
     messages,
     failed,
     stop,
-    until(test, timeoutMs = 5000) {
-      return new Promise<R>((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`no matching message in ${timeoutMs} ms; got ${JSON.stringify(messages)}`)),
-          timeoutMs,
-        );
-        const check = () => {
-          const hit = messages.find((m) => m.data && test(m.data));
-          if (hit?.data) {
-            clearTimeout(timer);
-            resolve(hit.data);
-          } else waiters.push(check);
-        };
-        check();
-      });
-    },
+    until: (test, timeoutMs = 5000) => waitFrom(0, test, timeoutMs),
+    next: (test = () => true, timeoutMs = 5000) => waitFrom(messages.length, test, timeoutMs),
+    latest: () => messages.at(-1)?.data,
   };
 }
