@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { AuthenticationError, type Authenticator } from './auth.ts';
 import type { Writer } from './db/transaction.ts';
-import { Readers } from './domain/readers.ts';
+import { Readers } from './read/readers.ts';
 import type { Context } from './schema/context-type.ts';
 
 /**

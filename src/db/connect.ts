@@ -18,10 +18,16 @@ export class QueryCounter {
   count = 0;
 }
 
-// int8 (ids, counts) as JS numbers: ids stay far below 2^53, and numbers keep every layer simple.
+const INT8_ARRAY = 1016;
+
+// int8 (ids, counts, and arrays of them) as JS numbers: ids stay far below 2^53, and numbers keep every layer simple.
 const types = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
     if (oid === 20) return (value: string) => Number(value);
+    if (oid === INT8_ARRAY) {
+      const parseArray = pg.types.getTypeParser(INT8_ARRAY as never) as (value: string) => string[];
+      return (value: string) => parseArray(value).map(Number);
+    }
     return pg.types.getTypeParser(oid, format);
   },
 };

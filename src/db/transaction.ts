@@ -1,27 +1,29 @@
 import { type Kysely, sql } from 'kysely';
+import pg from 'pg';
+import { type DomainEvent, productsOf } from '../rules/events.ts';
 import type { Db } from './connect.ts';
 import type { Database } from './types.ts';
 
 /** Anything that runs queries: the pool, or the one connection of a write. */
 export type Executor = Kysely<Database>;
 
-/** What a write sees: its connection (inside a transaction), and the two things every write must say. */
+/** What a write sees: its connection (inside a transaction), and the one way to say what happened. */
 export interface WriteTx {
   readonly trx: Kysely<Database>;
-  /** Records that these products changed; written to the change log in the same transaction. */
-  touch(...productIds: number[]): void;
-  /** Runs after a successful commit (never after a rollback). */
-  afterCommit(hook: () => void): void;
+  /** Records what happened; written to the event log in the same transaction, at commit. */
+  record(event: DomainEvent): void;
 }
 
-export type CommitListener = (productIds: number[]) => void;
+export type CommitListener = (events: readonly DomainEvent[]) => void;
 
 /**
- * The one way to write. Every write path records the products it changed in `product_change` inside the
- * transaction, so the change log is exactly as durable as the change; listeners and hooks run after commit.
+ * The one way to write. A caller opens the transaction and runs any number of domain operations in it;
+ * they commit together or not at all. Every event they record goes into `domain_event` inside the
+ * transaction, so the log is exactly as durable as the change; listeners run after commit, never after a
+ * rollback.
  *
- * The change log rows and COMMIT travel in one round trip (a parameterless multi-statement query), so a
- * write that holds a hot row lock keeps it one round trip shorter.
+ * The event rows and COMMIT travel in one round trip (a parameterless multi-statement query), so a write
+ * that holds a hot row lock keeps it one round trip shorter.
  */
 export class Writer {
   private readonly listeners: CommitListener[] = [];
@@ -37,55 +39,50 @@ export class Writer {
   }
 
   async run<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
-    const touched = new Set<number>();
-    const hooks: Array<() => void> = [];
+    const events: DomainEvent[] = [];
     const result = await this.db.connection().execute(async (conn) => {
       await sql`BEGIN`.execute(conn);
       let value: T;
       try {
-        value = await fn({
-          trx: conn,
-          touch: (...ids) => {
-            for (const id of ids) touched.add(id);
-          },
-          afterCommit: (hook) => hooks.push(hook),
-        });
+        value = await fn({ trx: conn, record: (event) => events.push(event) });
       } catch (err) {
         await sql`ROLLBACK`.execute(conn).catch(() => {});
         throw err;
       }
       try {
-        await sql.raw(commitWithChangeLog([...touched])).execute(conn);
+        await sql.raw(commitWithEvents(events)).execute(conn);
       } catch (err) {
-        // A failed change-log insert leaves the transaction aborted: end it before the connection goes back.
+        // A failed event insert leaves the transaction aborted: end it before the connection goes back.
         await sql`ROLLBACK`.execute(conn).catch(() => {});
         throw err;
       }
       return value;
     });
-    const changed = [...touched];
-    for (const hook of hooks) runSafely(hook);
-    if (changed.length > 0) for (const listener of this.listeners) runSafely(() => listener(changed));
+    if (events.length > 0) for (const listener of this.listeners) runSafely(() => listener(events));
     return result;
   }
 }
 
-/** Ids are integers we produced, never user text: inlining them keeps this one simple-protocol query. */
-export function commitWithChangeLog(productIds: number[]): string {
-  if (productIds.length === 0) return 'COMMIT';
-  for (const id of productIds) if (!Number.isSafeInteger(id)) throw new Error(`bad product id ${id}`);
-  const rows = [...productIds]
-    .sort((a, b) => a - b)
-    .map((id) => `(${id})`)
-    .join(',');
-  return `INSERT INTO product_change (product_id) VALUES ${rows}; COMMIT`;
+/**
+ * The event rows, then COMMIT, as one simple-protocol query. Payloads can hold text a caller chose (a
+ * customer id), so every value goes through the driver's literal escaping.
+ */
+export function commitWithEvents(events: readonly DomainEvent[]): string {
+  if (events.length === 0) return 'COMMIT';
+  const rows = events.map((event) => {
+    const products = productsOf(event);
+    for (const id of products) if (!Number.isSafeInteger(id)) throw new Error(`bad product id ${id}`);
+    const ids = [...new Set(products)].sort((a, b) => a - b).join(',');
+    return `(${pg.escapeLiteral(event.type)}, '{${ids}}', ${pg.escapeLiteral(JSON.stringify(event))}::jsonb)`;
+  });
+  return `INSERT INTO domain_event (type, product_ids, payload) VALUES ${rows.join(',')}; COMMIT`;
 }
 
 function runSafely(fn: () => void): void {
   try {
     fn();
   } catch (err) {
-    // A failing hook must not turn a committed write into a reported failure.
-    console.error('after-commit hook failed', err);
+    // A failing listener must not turn a committed write into a reported failure.
+    console.error('after-commit listener failed', err);
   }
 }

@@ -1,4 +1,5 @@
-import type { ColumnType, Generated, Selectable } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
+import type { BackorderStatus, MovementKind, OrderStatus } from '../rules/stock-rules.ts';
 
 /** Row types as Postgres stores them. bigint ids arrive as JS numbers (see connect.ts). */
 
@@ -6,9 +7,9 @@ type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 
 export type BackorderPolicyValue = 'ALLOW' | 'DENY';
 export type InboundStatusValue = 'OPEN' | 'RECEIVED' | 'CANCELLED';
-export type MovementKindValue = 'RECEIPT' | 'ADJUSTMENT' | 'ALLOCATION' | 'RELEASE' | 'SHIPMENT';
-export type BackorderStatusValue = 'WAITING' | 'PARTIALLY_ALLOCATED' | 'ALLOCATED' | 'SHIPPED' | 'CANCELLED';
-export type OrderStatusValue = 'AWAITING_STOCK' | 'READY' | 'SHIPPED' | 'CANCELLED';
+export type MovementKindValue = MovementKind;
+export type BackorderStatusValue = BackorderStatus;
+export type OrderStatusValue = OrderStatus;
 
 export interface ProductTable {
   id: Generated<number>;
@@ -52,10 +53,12 @@ export interface StockMovementTable {
   created_at: Timestamp;
 }
 
-export interface ProductChangeTable {
+export interface DomainEventTable {
   seq: Generated<number>;
-  product_id: number;
-  changed_at: Timestamp;
+  type: string;
+  product_ids: number[];
+  payload: unknown;
+  created_at: Timestamp;
 }
 
 export interface CustomerOrderTable {
@@ -89,6 +92,8 @@ export interface BackorderTable {
   quantity_allocated: Generated<number>;
   quantity_shipped: Generated<number>;
   status: ColumnType<BackorderStatusValue, BackorderStatusValue | undefined, BackorderStatusValue>;
+  /** The ALLOCATION movement of the fill that last served it. */
+  last_fill: number | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -98,16 +103,8 @@ export interface Database {
   stock: StockTable;
   inbound_shipment: InboundShipmentTable;
   stock_movement: StockMovementTable;
-  product_change: ProductChangeTable;
+  domain_event: DomainEventTable;
   customer_order: CustomerOrderTable;
   order_line: OrderLineTable;
   backorder: BackorderTable;
 }
-
-export type ProductRow = Selectable<ProductTable>;
-export type StockRow = Selectable<StockTable>;
-export type InboundRow = Selectable<InboundShipmentTable>;
-export type MovementRow = Selectable<StockMovementTable>;
-export type OrderRow = Selectable<CustomerOrderTable>;
-export type OrderLineRow = Selectable<OrderLineTable>;
-export type BackorderRow = Selectable<BackorderTable>;

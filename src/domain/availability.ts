@@ -1,4 +1,5 @@
 import type { ProductRecord, StockRecord } from '../db/records.ts';
+import { availableUnits } from '../rules/stock-rules.ts';
 import { estimateCoverage, type OpenInbound } from './eta.ts';
 
 /** What availability depends on: the product's policy and the stock row's counters. */
@@ -10,9 +11,7 @@ type StockView = Pick<StockRecord, 'onHand' | 'allocated' | 'unitsOnBackorder'>;
 
 export type AvailabilityStatus = 'IN_STOCK' | 'LOW_STOCK' | 'BACKORDER' | 'OUT_OF_STOCK';
 
-export function availableUnits(stock: StockView): number {
-  return Math.max(0, stock.onHand - stock.allocated);
-}
+export { availableUnits };
 
 /** What is left under backorderLimit; null when there is no cap. */
 export function remainingCapacity(product: ProductView, stock: StockView): number | null {

@@ -1,10 +1,11 @@
 import type { BackorderRecord } from '../db/records.ts';
 import { cancelBackorderRow, lockBackorder } from '../db/repos/backorders.ts';
 import { lockOrder, refreshOrderOpen } from '../db/repos/orders.ts';
-import { insertMovements, lockStock } from '../db/repos/stock.ts';
-import type { Writer } from '../db/transaction.ts';
+import { lockStock } from '../db/repos/stock.ts';
+import type { WriteTx } from '../db/transaction.ts';
+import { canCancel, cancelEffect } from '../rules/stock-rules.ts';
 import { BackorderNotCancellableError, NotFoundError } from './errors.ts';
-import { settleStock } from './queue.ts';
+import { changeStock } from './queue.ts';
 import type { Actor } from './types.ts';
 
 /** Whether the actor may see or change this backorder: its customer, or staff. */
@@ -18,40 +19,29 @@ export function canAccess(actor: Actor, record: { customerId: string }): boolean
  * Someone else's backorder is answered exactly as one that does not exist.
  */
 export async function cancelBackorder(
-  writer: Writer,
+  tx: WriteTx,
   actor: Actor,
   backorder: BackorderRecord,
 ): Promise<BackorderRecord> {
-  return writer.run(async (tx) => {
-    const locked = (await lockStock(tx, [backorder.productId])).get(backorder.productId)!;
-    const current = await lockBackorder(tx, backorder.id);
-    if (!current || !canAccess(actor, current)) throw new NotFoundError('Backorder');
-    if (current.status === 'SHIPPED' || current.status === 'CANCELLED') {
-      throw new BackorderNotCancellableError(current.status);
-    }
-    await lockOrder(tx, current.orderId);
-    const { released, missing, wasQueued } = await cancelBackorderRow(tx, current);
-    await insertMovements(tx, [
-      {
-        productId: current.productId,
-        kind: 'RELEASE',
-        quantity: -released,
-        reference: `backorder:${current.id}`,
-        actor: actor.id,
-      },
-    ]);
-    await settleStock(
-      tx,
-      locked.stock,
-      {
-        productId: current.productId,
-        allocated: -released,
-        queueLength: wasQueued ? -1 : 0,
-        unitsOnBackorder: -missing,
-      },
-      actor.id,
-    );
-    await refreshOrderOpen(tx, current.orderId);
-    return { ...current, status: 'CANCELLED', quantityAllocated: current.quantityShipped };
+  const locked = (await lockStock(tx, [backorder.productId])).get(backorder.productId)!;
+  const current = await lockBackorder(tx, backorder.id);
+  if (!current || !canAccess(actor, current)) throw new NotFoundError('Backorder');
+  if (!canCancel(current.status)) throw new BackorderNotCancellableError(current.status);
+  await lockOrder(tx, current.orderId);
+  const effect = cancelEffect(current);
+  await cancelBackorderRow(tx, current);
+  tx.record({
+    type: 'BackorderCancelled',
+    productId: current.productId,
+    backorderId: current.id,
+    orderId: current.orderId,
+    customerId: current.customerId,
+    released: effect.released,
   });
+  await changeStock(tx, actor, locked.stock, {
+    movements: [{ kind: 'RELEASE', quantity: -effect.released, reference: `backorder:${current.id}` }],
+    queue: { length: effect.leftQueue ? -1 : 0, units: -effect.missing },
+  });
+  await refreshOrderOpen(tx, current.orderId);
+  return { ...current, status: 'CANCELLED', quantityAllocated: current.quantityShipped };
 }

@@ -6,29 +6,25 @@ import {
   updateProduct as updateRow,
 } from '../db/repos/products.ts';
 import { lockStock } from '../db/repos/stock.ts';
-import type { Writer } from '../db/transaction.ts';
+import type { WriteTx } from '../db/transaction.ts';
 import { DuplicateSkuError, NotFoundError } from './errors.ts';
 
-export async function createProduct(writer: Writer, input: NewProduct): Promise<ProductRecord> {
-  return writer.run(async (tx) => {
-    const product = await insertProduct(tx.trx, input);
-    if (!product) throw new DuplicateSkuError(input.sku);
-    tx.touch(product.id);
-    return product;
-  });
+export async function createProduct(tx: WriteTx, input: NewProduct): Promise<ProductRecord> {
+  const product = await insertProduct(tx.trx, input);
+  if (!product) throw new DuplicateSkuError(input.sku);
+  tx.record({ type: 'ProductCreated', productId: product.id });
+  return product;
 }
 
 /**
  * Changing policy or cap changes what the storefront shows (status, backorderable) but never moves units:
  * a tighter cap does not evict anyone already waiting.
  */
-export async function updateProduct(writer: Writer, id: number, patch: ProductPatch): Promise<ProductRecord> {
-  return writer.run(async (tx) => {
-    // Checkouts read policy and cap under the stock row lock: take it, so none decides on the old rules.
-    await lockStock(tx, [id]);
-    const product = await updateRow(tx.trx, id, patch);
-    if (!product) throw new NotFoundError('Product');
-    tx.touch(product.id);
-    return product;
-  });
+export async function updateProduct(tx: WriteTx, id: number, patch: ProductPatch): Promise<ProductRecord> {
+  // Checkouts read policy and cap under the stock row lock: take it, so none decides on the old rules.
+  await lockStock(tx, [id]);
+  const product = await updateRow(tx.trx, id, patch);
+  if (!product) throw new NotFoundError('Product');
+  tx.record({ type: 'ProductUpdated', productId: product.id, changed: Object.keys(patch).sort() });
+  return product;
 }

@@ -1,45 +1,74 @@
 import type { StockRecord } from '../db/records.ts';
-import { type Allocation, allocateToQueue } from '../db/repos/backorders.ts';
-import { applyStockDeltas, type StockDelta } from '../db/repos/stock.ts';
+import { allocateToQueue, type Fill } from '../db/repos/backorders.ts';
+import { applyStockChanges, type NewMovement } from '../db/repos/stock.ts';
 import type { WriteTx } from '../db/transaction.ts';
-import { availableUnits } from './availability.ts';
+import { availableUnits, countersOf } from '../rules/stock-rules.ts';
+import type { Actor } from './types.ts';
+
+export interface StockChangeInput {
+  /** Ledger rows for this change; the counters move by exactly their effects. */
+  movements: Omit<NewMovement, 'productId' | 'actor'>[];
+  /** A backorder leaving the queue: its place and the units it still missed. */
+  queue?: { length: number; units: number };
+}
 
 /**
- * Units go to the queue first. Given the locked stock row as it will be after a change (`pending` not yet
- * written), hands whatever is available to the queue in order and writes the counters once.
+ * The one path by which units move for a product whose stock row the caller has locked: append the ledger
+ * rows and move the counters (one statement), then hand whatever is now available to the queue first, in
+ * order (one more statement, only when someone waits and units are free), and record the fill.
  */
-export async function settleStock(
+export async function changeStock(
   tx: WriteTx,
+  actor: Actor,
   locked: StockRecord,
-  pending: StockDelta,
-  actor: string,
-): Promise<{ stock: StockRecord; allocations: Allocation[] }> {
-  const after = {
-    onHand: locked.onHand + (pending.onHand ?? 0),
-    allocated: locked.allocated + (pending.allocated ?? 0),
-    queueLength: locked.queueLength + (pending.queueLength ?? 0),
-    unitsOnBackorder: locked.unitsOnBackorder + (pending.unitsOnBackorder ?? 0),
-  };
-  const units = Math.min(availableUnits({ ...locked, ...after }), after.unitsOnBackorder);
-  const allocations =
-    after.queueLength > 0 && units > 0
-      ? await allocateToQueue(tx, { productId: locked.productId, units, actor })
-      : [];
-  let granted = 0;
-  let served = 0;
-  for (const a of allocations) {
-    granted += a.quantity;
-    if (a.status === 'ALLOCATED') served++;
-  }
-  const [stock] = await applyStockDeltas(tx, [
+  change: StockChangeInput,
+): Promise<{ stock: StockRecord; fill: Fill | null }> {
+  const productId = locked.productId;
+  const counters = countersOf(change.movements);
+  const [changed] = await applyStockChanges(tx, [
     {
-      productId: locked.productId,
-      onHand: pending.onHand ?? 0,
-      allocated: (pending.allocated ?? 0) + granted,
-      queueLength: (pending.queueLength ?? 0) - served,
-      unitsOnBackorder: (pending.unitsOnBackorder ?? 0) - granted,
+      productId,
+      movements: change.movements.map((m) => ({ ...m, productId, actor: actor.id })),
+      delta: {
+        ...counters,
+        queueLength: change.queue?.length ?? 0,
+        unitsOnBackorder: change.queue?.units ?? 0,
+      },
     },
   ]);
-  tx.touch(locked.productId);
-  return { stock: stock!, allocations };
+  const stock = changed!;
+  const units = stock.queueLength > 0 ? Math.min(availableUnits(stock), stock.unitsOnBackorder) : 0;
+  if (units === 0) return { stock, fill: null };
+  const fill = await allocateToQueue(tx, { productId, units, actor: actor.id });
+  if (!fill) return { stock, fill: null };
+  const first = fill.allocations[0]!;
+  const last = fill.allocations.at(-1)!;
+  let granted = 0;
+  let completed = 0;
+  for (const a of fill.allocations) {
+    granted += a.quantity;
+    if (a.status === 'ALLOCATED') completed++;
+  }
+  tx.record({
+    type: 'QueueFilled',
+    productId,
+    fill: fill.movementId,
+    units: granted,
+    backorders: fill.allocations.length,
+    completed,
+    fromId: first.backorderId,
+    toId: last.backorderId,
+    firstUnits: first.quantity,
+    lastUnits: last.quantity,
+  });
+  // The fill moved the counters under the same lock: what they are now follows exactly.
+  return {
+    stock: {
+      ...stock,
+      allocated: stock.allocated + granted,
+      queueLength: stock.queueLength - completed,
+      unitsOnBackorder: stock.unitsOnBackorder - granted,
+    },
+    fill,
+  };
 }

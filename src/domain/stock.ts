@@ -1,15 +1,15 @@
 import type { ProductRecord, StockRecord } from '../db/records.ts';
 import type { Allocation } from '../db/repos/backorders.ts';
 import { lockInbound, updateInbound } from '../db/repos/inbound.ts';
-import { insertMovements, lockStock } from '../db/repos/stock.ts';
-import type { Writer, WriteTx } from '../db/transaction.ts';
+import { lockStock } from '../db/repos/stock.ts';
+import type { WriteTx } from '../db/transaction.ts';
 import {
   InboundClosedError,
   InboundProductMismatchError,
   NotFoundError,
   StockBelowAllocatedError,
 } from './errors.ts';
-import { settleStock } from './queue.ts';
+import { changeStock } from './queue.ts';
 import type { Actor } from './types.ts';
 
 export interface StockChangeResult {
@@ -29,54 +29,49 @@ async function lockOne(tx: WriteTx, productId: number) {
  * against it (closing it once it is complete). Locks: the stock row, then the shipment row.
  */
 export async function receiveStock(
-  writer: Writer,
+  tx: WriteTx,
   actor: Actor,
   input: { productId: number; quantity: number; inboundId: number | null },
 ): Promise<StockChangeResult> {
-  return writer.run(async (tx) => {
-    const { product, stock } = await lockOne(tx, input.productId);
-    let reference: string | null = null;
-    if (input.inboundId !== null) {
-      const inbound = await lockInbound(tx, input.inboundId);
-      if (!inbound) throw new NotFoundError('InboundShipment');
-      if (inbound.productId !== product.id) throw new InboundProductMismatchError(product.id);
-      if (inbound.status !== 'OPEN') throw new InboundClosedError(inbound.id, inbound.status);
-      const received = inbound.quantityReceived + input.quantity;
-      await updateInbound(tx, inbound.id, {
-        quantityReceived: received,
-        ...(received >= inbound.quantity ? { status: 'RECEIVED' as const } : {}),
-      });
-      reference = `inbound:${inbound.id}`;
-    }
-    await insertMovements(tx, [
-      { productId: product.id, kind: 'RECEIPT', quantity: input.quantity, reference, actor: actor.id },
-    ]);
-    const settled = await settleStock(tx, stock, { productId: product.id, onHand: input.quantity }, actor.id);
-    return { product, ...settled };
+  const { product, stock } = await lockOne(tx, input.productId);
+  let reference: string | null = null;
+  if (input.inboundId !== null) {
+    const inbound = await lockInbound(tx, input.inboundId);
+    if (!inbound) throw new NotFoundError('InboundShipment');
+    if (inbound.productId !== product.id) throw new InboundProductMismatchError(product.id);
+    if (inbound.status !== 'OPEN') throw new InboundClosedError(inbound.id, inbound.status);
+    const received = inbound.quantityReceived + input.quantity;
+    await updateInbound(tx, inbound.id, {
+      quantityReceived: received,
+      ...(received >= inbound.quantity ? { status: 'RECEIVED' as const } : {}),
+    });
+    reference = `inbound:${inbound.id}`;
+  }
+  tx.record({
+    type: 'StockReceived',
+    productId: product.id,
+    quantity: input.quantity,
+    inboundId: input.inboundId,
   });
+  const changed = await changeStock(tx, actor, stock, {
+    movements: [{ kind: 'RECEIPT', quantity: input.quantity, reference }],
+  });
+  return { product, stock: changed.stock, allocations: changed.fill?.allocations ?? [] };
 }
 
 /** A count correction. It may never take onHand below what is promised to orders; a gain serves the queue. */
 export async function adjustStock(
-  writer: Writer,
+  tx: WriteTx,
   actor: Actor,
   input: { productId: number; delta: number; reason: string },
 ): Promise<StockChangeResult> {
-  return writer.run(async (tx) => {
-    const { product, stock } = await lockOne(tx, input.productId);
-    if (stock.onHand + input.delta < stock.allocated) {
-      throw new StockBelowAllocatedError(product.id, stock.onHand, stock.allocated, input.delta);
-    }
-    await insertMovements(tx, [
-      {
-        productId: product.id,
-        kind: 'ADJUSTMENT',
-        quantity: input.delta,
-        reason: input.reason,
-        actor: actor.id,
-      },
-    ]);
-    const settled = await settleStock(tx, stock, { productId: product.id, onHand: input.delta }, actor.id);
-    return { product, ...settled };
+  const { product, stock } = await lockOne(tx, input.productId);
+  if (stock.onHand + input.delta < stock.allocated) {
+    throw new StockBelowAllocatedError(product.id, stock.onHand, stock.allocated, input.delta);
+  }
+  tx.record({ type: 'StockAdjusted', productId: product.id, delta: input.delta });
+  const changed = await changeStock(tx, actor, stock, {
+    movements: [{ kind: 'ADJUSTMENT', quantity: input.delta, reason: input.reason }],
   });
+  return { product, stock: changed.stock, allocations: changed.fill?.allocations ?? [] };
 }

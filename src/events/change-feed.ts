@@ -1,5 +1,5 @@
 import type { Db } from '../db/connect.ts';
-import { latestChangeSeq, readChangesAfter } from '../db/repos/changes.ts';
+import { latestEventSeq, readChangesAfter } from '../db/repos/changes.ts';
 
 const BATCH = 5_000;
 /**
@@ -40,7 +40,7 @@ export class ChangeFeed {
 
   /** Starts after what is already in the log: subscribers load the current state themselves. */
   async start(): Promise<void> {
-    this.floor = await latestChangeSeq(this.db);
+    this.floor = await latestEventSeq(this.db);
     this.queries++;
   }
 
@@ -73,7 +73,7 @@ export class ChangeFeed {
         if (this.seenAbove.has(row.seq) || row.seq <= this.floor) continue;
         this.seenAbove.add(row.seq);
         this.holes.delete(row.seq);
-        changed.add(row.productId);
+        for (const id of row.productIds) changed.add(id);
       }
       const top = rows.at(-1)?.seq ?? after;
       for (let seq = this.floor + 1; seq < top; seq++) {

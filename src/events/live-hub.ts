@@ -1,4 +1,4 @@
-import type { Readers } from '../domain/readers.ts';
+import type { Readers } from '../read/readers.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { LatestValueStream } from './latest-value-stream.ts';
 import { OutageLog } from './outage-log.ts';

@@ -1,5 +1,5 @@
 import type { Db } from '../db/connect.ts';
-import { Readers } from '../domain/readers.ts';
+import { Readers } from '../read/readers.ts';
 
 /** Where the live hub gets a product's state: lazily for a first message, primed for an event. */
 export interface ProductSource {

@@ -2,6 +2,7 @@ import type { BackorderRecord } from '../db/records.ts';
 import type { Allocation } from '../db/repos/backorders.ts';
 import { canAccess, cancelBackorder } from '../domain/backorders.ts';
 import { BackorderNotCancellableError, NotFoundError } from '../domain/errors.ts';
+import { BACKORDER_STATUSES } from '../rules/stock-rules.ts';
 import { builder } from './builder.ts';
 import type { Context } from './context-type.ts';
 import { fromGlobalId, loadNodes } from './ids.ts';
@@ -11,7 +12,7 @@ import { BackorderAllocation } from './stock.ts';
 import { badInput } from './validate.ts';
 
 export const BackorderStatus = builder.enumType('BackorderStatus', {
-  values: ['WAITING', 'PARTIALLY_ALLOCATED', 'ALLOCATED', 'SHIPPED', 'CANCELLED'] as const,
+  values: BACKORDER_STATUSES,
 });
 
 export const Backorder = builder.objectRef<BackorderRecord>('Backorder');
@@ -26,7 +27,6 @@ builder.node(Backorder, {
   description: 'The part of an order line that waits for stock, in its product queue until fully allocated.',
   id: { resolve: (b) => b.id },
   loadMany: (ids, ctx) => loadNodes(ids, (id) => visibleBackorder(ctx, id)),
-  isTypeOf: (value) => typeof value === 'object' && value !== null && 'orderLineId' in value,
   fields: (t) => ({
     customerId: t.exposeString('customerId'),
     status: t.field({ type: BackorderStatus, resolve: (b) => b.status }),
@@ -122,7 +122,7 @@ builder.mutationField('cancelBackorder', (t) =>
       const id = fromGlobalId(String(args.id), 'Backorder');
       const backorder = id === null ? null : await visibleBackorder(ctx, id);
       if (!backorder) throw new NotFoundError('Backorder');
-      const cancelled = await cancelBackorder(ctx.writer, ctx.viewer!, backorder);
+      const cancelled = await ctx.writer.run((tx) => cancelBackorder(tx, ctx.viewer!, backorder));
       ctx.readers.backorder.clear(cancelled.id).prime(cancelled.id, cancelled);
       return { backorder: cancelled };
     },

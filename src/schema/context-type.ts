@@ -1,7 +1,7 @@
 import type { Writer } from '../db/transaction.ts';
-import type { Readers } from '../domain/readers.ts';
 import type { Actor } from '../domain/types.ts';
 import type { ProductEvent } from '../events/live-hub.ts';
+import type { Readers } from '../read/readers.ts';
 
 /** What every resolver gets: who is asking, fresh batched readers, and the one way to write. */
 export interface Context {

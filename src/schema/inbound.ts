@@ -18,7 +18,6 @@ builder.node(InboundShipment, {
   // Planned supply is staff information; to anyone else the node does not exist.
   loadMany: (ids, ctx) =>
     loadNodes(ids, (id) => (ctx.viewer?.role === 'staff' ? ctx.readers.inbound.load(id) : null)),
-  isTypeOf: (value) => typeof value === 'object' && value !== null && 'expectedAt' in value,
   fields: (t) => ({
     quantity: t.exposeInt('quantity'),
     quantityReceived: t.exposeInt('quantityReceived'),
@@ -74,7 +73,9 @@ builder.mutationFields((t) => ({
       const productId = fromGlobalId(String(input.productId), 'Product');
       if (productId === null) throw new NotFoundError('Product');
       return {
-        inbound: await scheduleInbound(ctx.writer, { productId, quantity, expectedAt: input.expectedAt }),
+        inbound: await ctx.writer.run((tx) =>
+          scheduleInbound(tx, { productId, quantity, expectedAt: input.expectedAt }),
+        ),
       };
     },
   }),
@@ -90,11 +91,13 @@ builder.mutationFields((t) => ({
           : intInRange('quantity', input.quantity, 1, BOUNDS.shipmentQuantity);
       const id = inboundId(input.id);
       return {
-        inbound: await updateInbound(ctx.writer, {
-          id,
-          ...(quantity !== undefined ? { quantity } : {}),
-          ...(input.expectedAt != null ? { expectedAt: input.expectedAt } : {}),
-        }),
+        inbound: await ctx.writer.run((tx) =>
+          updateInbound(tx, {
+            id,
+            ...(quantity !== undefined ? { quantity } : {}),
+            ...(input.expectedAt != null ? { expectedAt: input.expectedAt } : {}),
+          }),
+        ),
       };
     },
   }),
@@ -103,6 +106,8 @@ builder.mutationFields((t) => ({
     authScopes: { staff: true },
     errors: { types: [NotFoundError, InboundClosedError] },
     args: { id: t.arg.id() },
-    resolve: async (_root, args, ctx) => ({ inbound: await cancelInbound(ctx.writer, inboundId(args.id)) }),
+    resolve: async (_root, args, ctx) => ({
+      inbound: await ctx.writer.run((tx) => cancelInbound(tx, inboundId(args.id))),
+    }),
   }),
 }));

@@ -9,6 +9,8 @@ import {
   NothingToShipError,
 } from '../domain/errors.ts';
 import { placeOrder, shipOrder } from '../domain/orders.ts';
+import { primePlacedOrder } from '../read/placed-order.ts';
+import { ORDER_STATUSES } from '../rules/stock-rules.ts';
 import { Backorder } from './backorder.ts';
 import { builder } from './builder.ts';
 import { fromGlobalId, loadNodes } from './ids.ts';
@@ -19,7 +21,7 @@ import { BOUNDS, intInRange, stringLength } from './validate.ts';
 export const OrderStatus = builder.enumType('OrderStatus', {
   description:
     'AWAITING_STOCK while any unit waits in a queue; else READY while allocated units remain to ship; else SHIPPED if anything shipped, CANCELLED if nothing did.',
-  values: ['AWAITING_STOCK', 'READY', 'SHIPPED', 'CANCELLED'] as const,
+  values: ORDER_STATUSES,
 });
 
 export const Order = builder.objectRef<OrderRecord>('Order');
@@ -51,7 +53,6 @@ builder.node(Order, {
       const order = await ctx.readers.order.load(id);
       return order && ctx.viewer && canAccess(ctx.viewer, order) ? order : null;
     }),
-  isTypeOf: (value) => typeof value === 'object' && value !== null && 'requestHash' in value,
   fields: (t) => ({
     customerId: t.exposeString('customerId'),
     status: t.field({ type: OrderStatus, resolve: (o) => o.status }),
@@ -135,25 +136,15 @@ builder.mutationFields((t) => ({
         if (productId === null) throw new NotFoundError('Product');
         return { productId, quantity };
       });
-      const placed = await placeOrder(ctx.writer, ctx.viewer!, {
-        idempotencyKey: input.idempotencyKey,
-        acceptBackorder: input.acceptBackorder ?? false,
-        lines,
-      });
+      const placed = await ctx.writer.run((tx) =>
+        placeOrder(tx, ctx.viewer!, {
+          idempotencyKey: input.idempotencyKey,
+          acceptBackorder: input.acceptBackorder ?? false,
+          lines,
+        }),
+      );
       // The order as committed, positions included: the confirmation needs no read back.
-      if (placed.asCommitted) {
-        const { order, lines: written, backorders, joined } = placed.asCommitted;
-        ctx.readers.order.prime(order.id, order);
-        ctx.readers.orderLines.prime(order.id, written);
-        for (const line of written) {
-          ctx.readers.backorderByLine.prime(
-            line.id,
-            backorders.find((b) => b.orderLineId === line.id) ?? null,
-          );
-        }
-        for (const backorder of backorders) ctx.readers.backorder.prime(backorder.id, backorder);
-        for (const rank of joined) ctx.readers.queueRank.prime(rank.id, rank);
-      }
+      primePlacedOrder(ctx.readers, placed);
       return { order: await loadOrder(ctx, placed.orderId) };
     },
   }),
@@ -166,7 +157,7 @@ builder.mutationFields((t) => ({
       const id = fromGlobalId(String(args.id), 'Order');
       const order = id === null ? null : await ctx.readers.order.load(id);
       if (!order) throw new NotFoundError('Order');
-      await shipOrder(ctx.writer, ctx.viewer!, order);
+      await ctx.writer.run((tx) => shipOrder(tx, ctx.viewer!, order));
       ctx.readers.order.clear(order.id);
       return { order: await loadOrder(ctx, order.id) };
     },

@@ -17,7 +17,6 @@ builder.node(Product, {
   description: 'Something the shop sells.',
   id: { resolve: (p) => p.id },
   loadMany: (ids, ctx) => loadNodes(ids, (id) => ctx.readers.product.load(id)),
-  isTypeOf: (value) => typeof value === 'object' && value !== null && 'sku' in value,
   fields: (t) => ({
     sku: t.exposeString('sku'),
     name: t.exposeString('name'),
@@ -101,17 +100,20 @@ builder.mutationFields((t) => ({
     errors: { types: [DuplicateSkuError] },
     args: { input: t.arg({ type: CreateProductInput }) },
     resolve: async (_root, { input }, ctx) => ({
-      product: await createProduct(ctx.writer, {
-        sku: sku(input.sku),
-        name: text('name', input.name, BOUNDS.name),
-        backorderPolicy: input.backorderPolicy ?? 'ALLOW',
-        backorderLimit: optionalIntInRange('backorderLimit', input.backorderLimit, 0, BOUNDS.counter) ?? null,
-        lowStockThreshold:
-          optionalIntInRange('lowStockThreshold', input.lowStockThreshold, 0, BOUNDS.counter) ?? null,
-        restockLeadTimeDays:
-          optionalIntInRange('restockLeadTimeDays', input.restockLeadTimeDays, 0, BOUNDS.leadTimeDays) ??
-          null,
-      }),
+      product: await ctx.writer.run((tx) =>
+        createProduct(tx, {
+          sku: sku(input.sku),
+          name: text('name', input.name, BOUNDS.name),
+          backorderPolicy: input.backorderPolicy ?? 'ALLOW',
+          backorderLimit:
+            optionalIntInRange('backorderLimit', input.backorderLimit, 0, BOUNDS.counter) ?? null,
+          lowStockThreshold:
+            optionalIntInRange('lowStockThreshold', input.lowStockThreshold, 0, BOUNDS.counter) ?? null,
+          restockLeadTimeDays:
+            optionalIntInRange('restockLeadTimeDays', input.restockLeadTimeDays, 0, BOUNDS.leadTimeDays) ??
+            null,
+        }),
+      ),
     }),
   }),
   updateProduct: t.field({
@@ -149,7 +151,7 @@ builder.mutationFields((t) => ({
       };
       const id = fromGlobalId(String(input.id), 'Product');
       if (id === null) throw new NotFoundError('Product');
-      return { product: await updateProduct(ctx.writer, id, patch) };
+      return { product: await ctx.writer.run((tx) => updateProduct(tx, id, patch)) };
     },
   }),
 }));

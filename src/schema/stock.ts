@@ -8,6 +8,7 @@ import {
   StockBelowAllocatedError,
 } from '../domain/errors.ts';
 import { adjustStock, receiveStock } from '../domain/stock.ts';
+import { MOVEMENT_KINDS } from '../rules/stock-rules.ts';
 import { builder } from './builder.ts';
 import { fromGlobalId } from './ids.ts';
 import { pageByNumber } from './pagination.ts';
@@ -26,7 +27,7 @@ export const Stock = builder.objectRef<StockRecord>('Stock').implement({
 const MovementKind = builder.enumType('StockMovementKind', {
   description:
     'RECEIPT and ADJUSTMENT move onHand; ALLOCATION and RELEASE move allocated; SHIPMENT moves both.',
-  values: ['RECEIPT', 'ADJUSTMENT', 'ALLOCATION', 'RELEASE', 'SHIPMENT'] as const,
+  values: MOVEMENT_KINDS,
 });
 
 const StockMovement = builder.objectRef<MovementRecord>('StockMovement').implement({
@@ -123,7 +124,9 @@ builder.mutationFields((t) => ({
         inboundId = fromGlobalId(String(input.inboundId), 'InboundShipment');
         if (inboundId === null) throw new NotFoundError('InboundShipment');
       }
-      const result = await receiveStock(ctx.writer, ctx.viewer!, { productId, quantity, inboundId });
+      const result = await ctx.writer.run((tx) =>
+        receiveStock(tx, ctx.viewer!, { productId, quantity, inboundId }),
+      );
       ctx.readers.stock.prime(productId, result.stock);
       return result;
     },
@@ -138,7 +141,7 @@ builder.mutationFields((t) => ({
       const reason = text('reason', input.reason, BOUNDS.reason);
       const productId = fromGlobalId(String(input.productId), 'Product');
       if (productId === null) throw new NotFoundError('Product');
-      const result = await adjustStock(ctx.writer, ctx.viewer!, { productId, delta, reason });
+      const result = await ctx.writer.run((tx) => adjustStock(tx, ctx.viewer!, { productId, delta, reason }));
       ctx.readers.stock.prime(productId, result.stock);
       return result;
     },

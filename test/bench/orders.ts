@@ -22,7 +22,7 @@ import pg from 'pg';
 import type { Db } from '../../src/db/connect.ts';
 import { writeOrderStatement } from '../../src/db/repos/orders.ts';
 import { ledgerTotals } from '../../src/db/repos/stock.ts';
-import { commitWithChangeLog } from '../../src/db/transaction.ts';
+import { commitWithEvents } from '../../src/db/transaction.ts';
 import { requestHash } from '../../src/domain/orders.ts';
 import {
   allMs,
@@ -154,8 +154,24 @@ function ceilingLoad(
             customerId: customer,
             lines: [{ position: 0, productId: product.dbId, quantity: 1, taken, rest }],
           }).compile(compiler);
-          await client.query(write.sql, [...write.parameters]);
-          await client.query(commitWithChangeLog([product.dbId]));
+          const written = await client.query<{ backorderId: number | null }>(write.sql, [
+            ...write.parameters,
+          ]);
+          const backorderId = written.rows[0]?.backorderId;
+          await client.query(
+            commitWithEvents([
+              {
+                type: 'OrderPlaced',
+                orderId: Number(orderId),
+                customerId: customer,
+                productIds: [product.dbId],
+                taken,
+                backorders: backorderId
+                  ? [{ id: Number(backorderId), productId: product.dbId, quantity: rest }]
+                  : [],
+              },
+            ]),
+          );
           const ms = performance.now() - start;
           if (taken === 1) {
             result.allocated++;

@@ -20,9 +20,11 @@ afterAll(async () => {
   await t?.drop();
 });
 
+const INSERT_EVENT = `INSERT INTO domain_event (type, product_ids, payload) VALUES ('StockAdjusted', ARRAY[$1::bigint], '{}')`;
+
 /** A change committed by someone else: a row in the change log and no wake-up. */
 async function commitChange(productId: number): Promise<void> {
-  await admin.query('INSERT INTO product_change (product_id) VALUES ($1)', [productId]);
+  await admin.query(INSERT_EVENT, [productId]);
 }
 
 /** A change whose transaction draws its sequence number now and commits (or rolls back) later. */
@@ -30,7 +32,7 @@ async function openChange(productId: number) {
   const client = new pg.Client({ connectionString: t.url });
   await client.connect();
   await client.query('BEGIN');
-  await client.query('INSERT INTO product_change (product_id) VALUES ($1)', [productId]);
+  await client.query(INSERT_EVENT, [productId]);
   const end = async (how: 'COMMIT' | 'ROLLBACK') => {
     await client.query(how);
     await client.end();

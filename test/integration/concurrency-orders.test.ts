@@ -31,16 +31,20 @@ const customer = (i: number): Actor => ({ id: `customer-${i}`, role: 'customer' 
 
 let skus = 0;
 async function newProduct(t: TestDatabase, onHand: number): Promise<number> {
-  const product = await createProduct(t.writer, {
-    sku: `RACE-${++skus}`,
-    name: `Race ${skus}`,
-    backorderPolicy: 'ALLOW',
-    backorderLimit: null,
-    lowStockThreshold: null,
-    restockLeadTimeDays: null,
-  });
+  const product = await t.writer.run((tx) =>
+    createProduct(tx, {
+      sku: `RACE-${++skus}`,
+      name: `Race ${skus}`,
+      backorderPolicy: 'ALLOW',
+      backorderLimit: null,
+      lowStockThreshold: null,
+      restockLeadTimeDays: null,
+    }),
+  );
   if (onHand > 0)
-    await receiveStock(t.writer, staff, { productId: product.id, quantity: onHand, inboundId: null });
+    await t.writer.run((tx) =>
+      receiveStock(tx, staff, { productId: product.id, quantity: onHand, inboundId: null }),
+    );
   return product.id;
 }
 
@@ -81,7 +85,7 @@ async function cancelOnAWhileBIsServed(
   blocker: pg.Client,
   v: { a: number; b: number; first: number; second: number; units: number },
 ): Promise<void> {
-  await receiveStock(t.writer, staff, { productId: v.a, quantity: 1, inboundId: null });
+  await t.writer.run((tx) => receiveStock(tx, staff, { productId: v.a, quantity: 1, inboundId: null }));
   const [headA, nextA] = await backordersOf(t, v.a);
   expect(headA).toMatchObject({ orderId: v.first, status: 'ALLOCATED' });
   expect(nextA).toMatchObject({ orderId: v.second, status: 'WAITING' });
@@ -89,11 +93,11 @@ async function cancelOnAWhileBIsServed(
   await blocker.query('BEGIN');
   await blocker.query('SELECT 1 FROM backorder WHERE id = $1 FOR UPDATE', [nextA!.id]);
   const [record] = await findBackordersByIds(t.db, [headA!.id]);
-  const cancel = settleAll([cancelBackorder(t.writer, staff, record!)]);
+  const cancel = settleAll([t.writer.run((tx) => cancelBackorder(tx, staff, record!))]);
   await waitForLockWaiters(t, 1);
   // A fill writes only its own product's backorders: it completes while the cancellation is held.
   const served = await settleAll([
-    receiveStock(t.writer, staff, { productId: v.b, quantity: v.units, inboundId: null }),
+    t.writer.run((tx) => receiveStock(tx, staff, { productId: v.b, quantity: v.units, inboundId: null })),
   ]);
   await blocker.query('COMMIT');
   const results = [...(await cancel), ...served];
@@ -121,11 +125,13 @@ describe('concurrent orders through the domain', () => {
     const productId = await newProduct(t, 50);
     const results = await settleAll(
       Array.from({ length: 200 }, (_, i) =>
-        placeOrder(t.writer, customer(i), {
-          idempotencyKey: `one-${i}`,
-          acceptBackorder: true,
-          lines: [{ productId, quantity: 1 }],
-        }),
+        t.writer.run((tx) =>
+          placeOrder(tx, customer(i), {
+            idempotencyKey: `one-${i}`,
+            acceptBackorder: true,
+            lines: [{ productId, quantity: 1 }],
+          }),
+        ),
       ),
     );
     const failures = results.filter((r) => !r.ok);
@@ -161,7 +167,7 @@ describe('concurrent orders through the domain', () => {
     expect(await checkInvariants(t.db, [productId])).toEqual([]);
 
     // Units that arrive now go to the head of that queue, in the order it recorded.
-    await receiveStock(t.writer, staff, { productId, quantity: 30, inboundId: null });
+    await t.writer.run((tx) => receiveStock(tx, staff, { productId, quantity: 30, inboundId: null }));
     const after = await backordersOf(t, productId);
     expect(after.slice(0, 30).every((b) => b.status === 'ALLOCATED')).toBe(true);
     expect(after.slice(30).every((b) => b.status === 'WAITING')).toBe(true);
@@ -177,14 +183,16 @@ describe('concurrent orders through the domain', () => {
   it('orders racing with receipts and cancellations never jump the queue', async () => {
     const productId = await newProduct(t, 10);
     const orders = Array.from({ length: 120 }, (_, i) =>
-      placeOrder(t.writer, customer(i), {
-        idempotencyKey: `race-${i}`,
-        acceptBackorder: true,
-        lines: [{ productId, quantity: 1 + (i % 3) }],
-      }),
+      t.writer.run((tx) =>
+        placeOrder(tx, customer(i), {
+          idempotencyKey: `race-${i}`,
+          acceptBackorder: true,
+          lines: [{ productId, quantity: 1 + (i % 3) }],
+        }),
+      ),
     );
     const receipts = Array.from({ length: 20 }, () =>
-      receiveStock(t.writer, staff, { productId, quantity: 4, inboundId: null }),
+      t.writer.run((tx) => receiveStock(tx, staff, { productId, quantity: 4, inboundId: null })),
     );
     const results = await settleAll<unknown>([...orders, ...receipts]);
     expect(results.filter((r) => !r.ok)).toEqual([]);
@@ -195,10 +203,10 @@ describe('concurrent orders through the domain', () => {
       .filter((_, i) => i % 5 === 0)
       .map(async (b) => {
         const [record] = await findBackordersByIds(t.db, [b.id]);
-        return cancelBackorder(t.writer, staff, record!);
+        return t.writer.run((tx) => cancelBackorder(tx, staff, record!));
       });
     const more = Array.from({ length: 10 }, () =>
-      receiveStock(t.writer, staff, { productId, quantity: 3, inboundId: null }),
+      t.writer.run((tx) => receiveStock(tx, staff, { productId, quantity: 3, inboundId: null })),
     );
     const second = await settleAll<unknown>([...cancels, ...more]);
     expect(second.filter((r) => !r.ok)).toEqual([]);
@@ -215,7 +223,7 @@ describe('concurrent orders through the domain', () => {
     const buyer = customer(1);
     const input = { idempotencyKey: 'same-key', acceptBackorder: true, lines: [{ productId, quantity: 14 }] };
     const results = await settleAll(
-      Array.from({ length: 20 }, () => placeOrder(t.writer, buyer, { ...input })),
+      Array.from({ length: 20 }, () => t.writer.run((tx) => placeOrder(tx, buyer, { ...input }))),
     );
     expect(results.filter((r) => !r.ok)).toEqual([]);
     const ids = new Set(results.map((r) => (r.ok ? r.value : 0)));
@@ -253,11 +261,13 @@ describe('concurrent orders through the domain', () => {
     const buyer = customer(2);
     const results = await settleAll(
       Array.from({ length: 20 }, (_, i) =>
-        placeOrder(t.writer, buyer, {
-          idempotencyKey: 'contested',
-          acceptBackorder: true,
-          lines: [{ productId, quantity: i + 1 }],
-        }),
+        t.writer.run((tx) =>
+          placeOrder(tx, buyer, {
+            idempotencyKey: 'contested',
+            acceptBackorder: true,
+            lines: [{ productId, quantity: i + 1 }],
+          }),
+        ),
       ),
     );
     const winners = results.flatMap((r, i) => (r.ok ? [{ quantity: i + 1, orderId: r.value }] : []));
@@ -283,11 +293,13 @@ describe('concurrent orders through the domain', () => {
     // Odd attempts would be refused (no consent to wait), even ones accept a backorder.
     const results = await settleAll(
       Array.from({ length: 20 }, (_, i) =>
-        placeOrder(t.writer, buyer, {
-          idempotencyKey: 'refused-first',
-          acceptBackorder: i % 2 === 0,
-          lines: [{ productId, quantity: 5 }],
-        }),
+        t.writer.run((tx) =>
+          placeOrder(tx, buyer, {
+            idempotencyKey: 'refused-first',
+            acceptBackorder: i % 2 === 0,
+            lines: [{ productId, quantity: 5 }],
+          }),
+        ),
       ),
     );
     const accepted = results.filter((r, i) => i % 2 === 0 && r.ok).map((r) => (r.ok ? r.value : 0));
@@ -320,24 +332,28 @@ describe('concurrent orders through the domain', () => {
 
   it('the same backorder cancelled 10 times at once is cancelled once and its units go on once', async () => {
     const productId = await newProduct(t, 0);
-    const first = await placeOrder(t.writer, customer(1), {
-      idempotencyKey: 'cancel-race',
-      acceptBackorder: true,
-      lines: [{ productId, quantity: 4 }],
-    });
-    await placeOrder(t.writer, customer(2), {
-      idempotencyKey: 'cancel-race',
-      acceptBackorder: true,
-      lines: [{ productId, quantity: 4 }],
-    });
-    await receiveStock(t.writer, staff, { productId, quantity: 6, inboundId: null });
+    const first = await t.writer.run((tx) =>
+      placeOrder(tx, customer(1), {
+        idempotencyKey: 'cancel-race',
+        acceptBackorder: true,
+        lines: [{ productId, quantity: 4 }],
+      }),
+    );
+    await t.writer.run((tx) =>
+      placeOrder(tx, customer(2), {
+        idempotencyKey: 'cancel-race',
+        acceptBackorder: true,
+        lines: [{ productId, quantity: 4 }],
+      }),
+    );
+    await t.writer.run((tx) => receiveStock(tx, staff, { productId, quantity: 6, inboundId: null }));
     const [head, next] = await backordersOf(t, productId);
     expect(head).toMatchObject({ orderId: first, status: 'ALLOCATED', quantityAllocated: 4 });
     expect(next).toMatchObject({ status: 'PARTIALLY_ALLOCATED', quantityAllocated: 2 });
 
     const [record] = await findBackordersByIds(t.db, [head!.id]);
     const results = await settleAll(
-      Array.from({ length: 10 }, () => cancelBackorder(t.writer, staff, record!)),
+      Array.from({ length: 10 }, () => t.writer.run((tx) => cancelBackorder(tx, staff, record!))),
     );
     expect(results.filter((r) => r.ok)).toHaveLength(1);
     for (const r of results.filter((r) => !r.ok)) {
@@ -357,16 +373,20 @@ describe('concurrent orders through the domain', () => {
 
   it('the same order shipped 10 times at once ships once', async () => {
     const [a, b] = [await newProduct(t, 5), await newProduct(t, 5)];
-    const orderId = await placeOrder(t.writer, customer(1), {
-      idempotencyKey: 'ship-race',
-      acceptBackorder: true,
-      lines: [
-        { productId: a, quantity: 3 },
-        { productId: b, quantity: 7 },
-      ],
-    });
+    const orderId = await t.writer.run((tx) =>
+      placeOrder(tx, customer(1), {
+        idempotencyKey: 'ship-race',
+        acceptBackorder: true,
+        lines: [
+          { productId: a, quantity: 3 },
+          { productId: b, quantity: 7 },
+        ],
+      }),
+    );
     const [order] = await findOrdersByIds(t.db, [orderId]);
-    const results = await settleAll(Array.from({ length: 10 }, () => shipOrder(t.writer, staff, order!)));
+    const results = await settleAll(
+      Array.from({ length: 10 }, () => t.writer.run((tx) => shipOrder(tx, staff, order!))),
+    );
     expect(results.filter((r) => r.ok)).toHaveLength(1);
     for (const r of results.filter((r) => !r.ok)) expect(!r.ok && r.error).toBeInstanceOf(NothingToShipError);
     expect(await stockOf(t, a)).toMatchObject({ onHand: 2, allocated: 0 });
@@ -396,18 +416,22 @@ describe('concurrent orders through the domain', () => {
       [b, c],
     ];
     const orders = Array.from({ length: 180 }, (_, i) =>
-      placeOrder(t.writer, customer(i % 30), {
-        idempotencyKey: `multi-${i}`,
-        acceptBackorder: true,
-        lines: lineOrders[i % lineOrders.length]!.map((productId, j) => ({
-          productId,
-          quantity: 1 + ((i + j) % 3),
-        })),
-      }),
+      t.writer.run((tx) =>
+        placeOrder(tx, customer(i % 30), {
+          idempotencyKey: `multi-${i}`,
+          acceptBackorder: true,
+          lines: lineOrders[i % lineOrders.length]!.map((productId, j) => ({
+            productId,
+            quantity: 1 + ((i + j) % 3),
+          })),
+        }),
+      ),
     );
     // Stock arrives for every product while orders come in, so queues are served concurrently too.
     const receipts = Array.from({ length: 30 }, (_, i) =>
-      receiveStock(t.writer, staff, { productId: products[i % 3]!, quantity: 5, inboundId: null }),
+      t.writer.run((tx) =>
+        receiveStock(tx, staff, { productId: products[i % 3]!, quantity: 5, inboundId: null }),
+      ),
     );
     const results = await settleAll<unknown>([...orders, ...receipts]);
     // Postgres breaks a deadlock by failing one of its transactions ("deadlock detected"): none may fail.
@@ -436,23 +460,27 @@ describe('concurrent orders through the domain', () => {
     // Every order waits on all three products, so each queue's head holds the same orders.
     const placed = await settleAll(
       Array.from({ length: 90 }, (_, i) =>
-        placeOrder(t.writer, customer(i), {
-          idempotencyKey: `shared-${i}`,
-          acceptBackorder: true,
-          lines: lineOrders[i % 3]!.map((productId) => ({ productId, quantity: 1 + (i % 2) })),
-        }),
+        t.writer.run((tx) =>
+          placeOrder(tx, customer(i), {
+            idempotencyKey: `shared-${i}`,
+            acceptBackorder: true,
+            lines: lineOrders[i % 3]!.map((productId) => ({ productId, quantity: 1 + (i % 2) })),
+          }),
+        ),
       ),
     );
     expect(placed.filter((r) => !r.ok)).toEqual([]);
-    await receiveStock(t.writer, staff, { productId: a, quantity: 60, inboundId: null });
+    await t.writer.run((tx) => receiveStock(tx, staff, { productId: a, quantity: 60, inboundId: null }));
 
     const allocated = (await backordersOf(t, a)).filter((bo) => bo.quantityAllocated > 0);
     const cancels = allocated.map(async (bo) => {
       const [record] = await findBackordersByIds(t.db, [bo.id]);
-      return cancelBackorder(t.writer, staff, record!);
+      return t.writer.run((tx) => cancelBackorder(tx, staff, record!));
     });
     const receipts = Array.from({ length: 60 }, (_, i) =>
-      receiveStock(t.writer, staff, { productId: products[1 + (i % 2)]!, quantity: 3, inboundId: null }),
+      t.writer.run((tx) =>
+        receiveStock(tx, staff, { productId: products[1 + (i % 2)]!, quantity: 3, inboundId: null }),
+      ),
     );
     const results = await settleAll<unknown>([...cancels, ...receipts]);
     expect(results.filter((r) => !r.ok)).toEqual([]);
@@ -483,31 +511,39 @@ describe('concurrent orders through the domain', () => {
           await holder.query(
             `INSERT INTO customer_order (customer_id, idempotency_key, request_hash) VALUES ('late', 'k', 'h')`,
           );
-          const late = placeOrder(
-            t.writer,
-            { id: 'late', role: 'customer' },
-            { idempotencyKey: 'k', acceptBackorder: true, lines },
+          const late = t.writer.run((tx) =>
+            placeOrder(
+              tx,
+              { id: 'late', role: 'customer' },
+              { idempotencyKey: 'k', acceptBackorder: true, lines },
+            ),
           );
           await waitForLockWaiters(t, 1);
-          first = await placeOrder(t.writer, customer(1), {
-            idempotencyKey: 'k',
-            acceptBackorder: true,
-            lines,
-          });
+          first = await t.writer.run((tx) =>
+            placeOrder(tx, customer(1), {
+              idempotencyKey: 'k',
+              acceptBackorder: true,
+              lines,
+            }),
+          );
           await holder.query('ROLLBACK');
           second = await late;
           expect(second).toBeLessThan(first);
         } else {
-          first = await placeOrder(t.writer, customer(1), {
-            idempotencyKey: 'k2',
-            acceptBackorder: true,
-            lines,
-          });
-          second = await placeOrder(t.writer, customer(2), {
-            idempotencyKey: 'k2',
-            acceptBackorder: true,
-            lines,
-          });
+          first = await t.writer.run((tx) =>
+            placeOrder(tx, customer(1), {
+              idempotencyKey: 'k2',
+              acceptBackorder: true,
+              lines,
+            }),
+          );
+          second = await t.writer.run((tx) =>
+            placeOrder(tx, customer(2), {
+              idempotencyKey: 'k2',
+              acceptBackorder: true,
+              lines,
+            }),
+          );
         }
         await cancelOnAWhileBIsServed(t, blocker, { a, b, first, second, units: 2 });
       } finally {
@@ -531,24 +567,30 @@ describe('concurrent orders through the domain', () => {
     ];
     const queued = await settleAll(
       Array.from({ length: 400 }, (_, i) =>
-        placeOrder(t.writer, customer(1000 + i), {
-          idempotencyKey: 'busy',
-          acceptBackorder: true,
-          lines: [{ productId: b, quantity: 1 }],
-        }),
+        t.writer.run((tx) =>
+          placeOrder(tx, customer(1000 + i), {
+            idempotencyKey: 'busy',
+            acceptBackorder: true,
+            lines: [{ productId: b, quantity: 1 }],
+          }),
+        ),
       ),
     );
     expect(queued.filter((r) => !r.ok)).toEqual([]);
-    const first = await placeOrder(t.writer, customer(1), {
-      idempotencyKey: 'busy',
-      acceptBackorder: true,
-      lines,
-    });
-    const second = await placeOrder(t.writer, customer(2), {
-      idempotencyKey: 'busy',
-      acceptBackorder: true,
-      lines,
-    });
+    const first = await t.writer.run((tx) =>
+      placeOrder(tx, customer(1), {
+        idempotencyKey: 'busy',
+        acceptBackorder: true,
+        lines,
+      }),
+    );
+    const second = await t.writer.run((tx) =>
+      placeOrder(tx, customer(2), {
+        idempotencyKey: 'busy',
+        acceptBackorder: true,
+        lines,
+      }),
+    );
     await sql`ANALYZE`.execute(t.db);
     const blocker = new pg.Client({ connectionString: t.url });
     await blocker.connect();

@@ -16,27 +16,31 @@ afterAll(() => t?.drop());
 
 describe('stock counters under parallel writers', () => {
   it('many parallel receipts and adjustments on one product leave the counters equal to the ledger', async () => {
-    const product = await createProduct(t.writer, {
-      sku: 'HOT',
-      name: 'Hot',
-      backorderPolicy: 'ALLOW',
-      backorderLimit: null,
-      lowStockThreshold: null,
-      restockLeadTimeDays: null,
-    });
+    const product = await t.writer.run((tx) =>
+      createProduct(tx, {
+        sku: 'HOT',
+        name: 'Hot',
+        backorderPolicy: 'ALLOW',
+        backorderLimit: null,
+        lowStockThreshold: null,
+        restockLeadTimeDays: null,
+      }),
+    );
     const writes = Array.from({ length: 200 }, (_, i) =>
       i % 3 === 2
-        ? adjustStock(t.writer, staff, { productId: product.id, delta: -2, reason: 'shrinkage' }).then(
-            () => -2,
-            (err) => {
-              // A decrease that would go below zero is refused as a whole; that is fine, and counted.
-              if (err instanceof StockBelowAllocatedError) return 0;
-              throw err;
-            },
-          )
-        : receiveStock(t.writer, staff, { productId: product.id, quantity: 3, inboundId: null }).then(
-            () => 3,
-          ),
+        ? t.writer
+            .run((tx) => adjustStock(tx, staff, { productId: product.id, delta: -2, reason: 'shrinkage' }))
+            .then(
+              () => -2,
+              (err) => {
+                // A decrease that would go below zero is refused as a whole; that is fine, and counted.
+                if (err instanceof StockBelowAllocatedError) return 0;
+                throw err;
+              },
+            )
+        : t.writer
+            .run((tx) => receiveStock(tx, staff, { productId: product.id, quantity: 3, inboundId: null }))
+            .then(() => 3),
     );
     const applied = (await Promise.all(writes)).reduce((a, b) => a + b, 0);
     const [stock] = await findStockByProductIds(t.db, [product.id]);

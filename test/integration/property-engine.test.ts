@@ -158,23 +158,29 @@ async function runScenario(s: Scenario): Promise<void> {
   const productIds: number[] = [];
   const inboundIds: number[] = [];
   for (const [i, p] of s.products.entries()) {
-    const created = await createProduct(t.writer, {
-      sku: `PROP-${run}-${i}`,
-      name: `Property ${run}/${i}`,
-      backorderPolicy: p.policy,
-      backorderLimit: p.limit,
-      lowStockThreshold: null,
-      restockLeadTimeDays: 7,
-    });
+    const created = await t.writer.run((tx) =>
+      createProduct(tx, {
+        sku: `PROP-${run}-${i}`,
+        name: `Property ${run}/${i}`,
+        backorderPolicy: p.policy,
+        backorderLimit: p.limit,
+        lowStockThreshold: null,
+        restockLeadTimeDays: 7,
+      }),
+    );
     productIds.push(created.id);
     if (p.onHand > 0) {
-      await receiveStock(t.writer, staff, { productId: created.id, quantity: p.onHand, inboundId: null });
+      await t.writer.run((tx) =>
+        receiveStock(tx, staff, { productId: created.id, quantity: p.onHand, inboundId: null }),
+      );
     }
-    const inbound = await scheduleInbound(t.writer, {
-      productId: created.id,
-      quantity: p.inbound,
-      expectedAt: new Date(Date.now() + 86_400_000),
-    });
+    const inbound = await t.writer.run((tx) =>
+      scheduleInbound(tx, {
+        productId: created.id,
+        quantity: p.inbound,
+        expectedAt: new Date(Date.now() + 86_400_000),
+      }),
+    );
     inboundIds.push(inbound.id);
   }
   expect(await checkInvariants(t.db, productIds)).toEqual([]);
@@ -204,7 +210,9 @@ async function runScenario(s: Scenario): Promise<void> {
               lines: o.lines.map((l) => ({ productId: productIds[l.product]!, quantity: l.quantity })),
             };
             const attempts = await Promise.allSettled(
-              Array.from({ length: o.twice ? 2 : 1 }, () => placeOrder(t.writer, customer, { ...input })),
+              Array.from({ length: o.twice ? 2 : 1 }, () =>
+                t.writer.run((tx) => placeOrder(tx, customer, { ...input })),
+              ),
             );
             const ids = attempts.flatMap((a) => (a.status === 'fulfilled' ? [a.value] : []));
             for (const a of attempts) {
@@ -232,23 +240,27 @@ async function runScenario(s: Scenario): Promise<void> {
           case 'replay': {
             const earlier = known[o.pick % Math.max(1, known.length)];
             if (!earlier) return;
-            const again = await placeOrder(t.writer, earlier.customer, { ...earlier.input });
+            const again = await t.writer.run((tx) => placeOrder(tx, earlier.customer, { ...earlier.input }));
             expect(again, 'a retried order answers the first one').toBe(earlier.orderId);
             return;
           }
           case 'receive':
-            await receiveStock(t.writer, staff, {
-              productId: productIds[o.product]!,
-              quantity: o.quantity,
-              inboundId: o.againstInbound ? inboundIds[o.product]! : null,
-            });
+            await t.writer.run((tx) =>
+              receiveStock(tx, staff, {
+                productId: productIds[o.product]!,
+                quantity: o.quantity,
+                inboundId: o.againstInbound ? inboundIds[o.product]! : null,
+              }),
+            );
             return;
           case 'adjust':
-            await adjustStock(t.writer, staff, {
-              productId: productIds[o.product]!,
-              delta: o.delta,
-              reason: 'count',
-            });
+            await t.writer.run((tx) =>
+              adjustStock(tx, staff, {
+                productId: productIds[o.product]!,
+                delta: o.delta,
+                reason: 'count',
+              }),
+            );
             return;
           case 'cancel': {
             const id = backorderIds[o.pick % Math.max(1, backorderIds.length)];
@@ -262,17 +274,19 @@ async function runScenario(s: Scenario): Promise<void> {
                   : { id: `${record!.customerId}-other`, role: 'customer' };
             if (o.by === 'stranger') {
               // Someone else's backorder does not exist for this customer, whatever its status.
-              await expect(cancelBackorder(t.writer, actor, record!)).rejects.toBeInstanceOf(NotFoundError);
+              await expect(t.writer.run((tx) => cancelBackorder(tx, actor, record!))).rejects.toBeInstanceOf(
+                NotFoundError,
+              );
               return;
             }
-            await cancelBackorder(t.writer, actor, record!);
+            await t.writer.run((tx) => cancelBackorder(tx, actor, record!));
             return;
           }
           case 'ship': {
             const id = orderIds[o.pick % Math.max(1, orderIds.length)];
             if (id === undefined) return;
             const [order] = await findOrdersByIds(t.db, [id]);
-            await shipOrder(t.writer, staff, order!);
+            await t.writer.run((tx) => shipOrder(tx, staff, order!));
             return;
           }
         }

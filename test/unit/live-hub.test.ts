@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Readers } from '../../src/domain/readers.ts';
 import { LiveHub, RETRY_MAX_MS, retryDelay } from '../../src/events/live-hub.ts';
 import type { ProductSource } from '../../src/events/product-snapshot.ts';
+import type { Readers } from '../../src/read/readers.ts';
 import { FakeClock, settle } from '../helpers/fake-clock.ts';
 
 const WINDOW = 100;

@@ -1,4 +1,6 @@
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
+import type { QueueFilled } from '../../rules/events.ts';
+import { queued, statusAfterAllocationSql } from '../../rules/stock-rules.ts';
 import type { BackorderRecord, PageWindow } from '../records.ts';
 import type { Executor, WriteTx } from '../transaction.ts';
 import type { BackorderStatusValue } from '../types.ts';
@@ -16,9 +18,6 @@ const columns = [
   'status',
   'created_at as createdAt',
 ] as const;
-
-/** The statuses of a backorder that still misses units, i.e. is in its product's queue. */
-const QUEUED: readonly BackorderStatusValue[] = ['WAITING', 'PARTIALLY_ALLOCATED'];
 
 export async function findBackordersByIds(ex: Executor, ids: readonly number[]): Promise<BackorderRecord[]> {
   if (ids.length === 0) return [];
@@ -106,7 +105,7 @@ export async function rankBackorders(ex: Executor, ids: readonly number[]): Prom
   const { rows } = await sql<QueueRank>`
     WITH wanted AS (
       SELECT product_id, max(id) AS max_id FROM backorder
-      WHERE id = ANY(${[...ids]}::bigint[]) AND status IN ('WAITING', 'PARTIALLY_ALLOCATED')
+      WHERE id = ANY(${[...ids]}::bigint[]) AND ${queued()}
       GROUP BY product_id
     ), ranked AS (
       SELECT b.id, b.product_id,
@@ -115,7 +114,7 @@ export async function rankBackorders(ex: Executor, ids: readonly number[]): Prom
         b.quantity - b.quantity_allocated AS missing
       FROM wanted
       JOIN backorder b ON b.product_id = wanted.product_id AND b.id <= wanted.max_id
-        AND b.status IN ('WAITING', 'PARTIALLY_ALLOCATED')
+        AND ${queued('b')}
       WINDOW w AS (PARTITION BY b.product_id ORDER BY b.id)
     )
     SELECT id, product_id AS "productId", position::int, units_ahead::int AS "unitsAhead", missing
@@ -132,7 +131,7 @@ export async function rankWholeQueue(ex: Executor, productId: number): Promise<Q
       ((sum(quantity - quantity_allocated) OVER w) - (quantity - quantity_allocated))::int AS "unitsAhead",
       quantity - quantity_allocated AS missing
     FROM backorder
-    WHERE product_id = ${productId} AND status IN ('WAITING', 'PARTIALLY_ALLOCATED')
+    WHERE product_id = ${productId} AND ${queued()}
     WINDOW w AS (ORDER BY id)
     ORDER BY id
   `.execute(ex);
@@ -147,59 +146,87 @@ export interface Allocation {
   status: BackorderStatusValue;
 }
 
+export interface Fill {
+  /** The ALLOCATION movement that records the fill, and that each backorder served remembers. */
+  movementId: number;
+  allocations: Allocation[];
+}
+
 /**
  * Hands `units` to the head of a product's queue in queue order, partly filling the last one served, in one
- * set-based statement that writes only that product's backorder rows and one ALLOCATION movement (who got
- * what stays on the backorders: the ledger needs the sum, and a row per backorder doubled the work). The
- * caller holds the product's stock row lock (which guards its backorders) and updates the stock counters.
- * Lines and orders are not written: what a line received is derived from its backorder.
+ * set-based statement that writes only that product's backorder rows, one ALLOCATION movement and the
+ * stock counters (who got what stays on the backorders, which remember the fill: the ledger needs the sum,
+ * and a row per backorder doubled the work). The caller holds the product's stock row lock, which guards
+ * its backorders. Lines and orders are not written: what a line received is derived from its backorder.
  */
 export async function allocateToQueue(
   tx: WriteTx,
   v: { productId: number; units: number; actor: string },
-): Promise<Allocation[]> {
-  const { rows } = await sql<Allocation>`
+): Promise<Fill | null> {
+  const allocated = sql.raw('b.quantity_allocated + g.n') as RawBuilder<number>;
+  const { rows } = await sql<Allocation & { movementId: number }>`
     WITH queue AS (
       SELECT id, quantity - quantity_allocated AS missing,
         sum(quantity - quantity_allocated) OVER (ORDER BY id) AS through
       FROM backorder
-      WHERE product_id = ${v.productId} AND status IN ('WAITING', 'PARTIALLY_ALLOCATED')
+      WHERE product_id = ${v.productId} AND ${queued()}
     ), grants AS (
       SELECT id, LEAST(missing, ${v.units} - (through - missing))::int AS n
       FROM queue WHERE through - missing < ${v.units}
-    ), served AS (
-      UPDATE backorder b SET
-        quantity_allocated = b.quantity_allocated + g.n,
-        status = CASE WHEN b.quantity_allocated + g.n = b.quantity THEN 'ALLOCATED' ELSE 'PARTIALLY_ALLOCATED' END,
-        updated_at = now()
-      FROM grants g WHERE b.id = g.id
-      RETURNING b.id, g.n, b.quantity_allocated, b.status
     ), movement AS (
       INSERT INTO stock_movement (product_id, kind, quantity, reason, reference, actor)
       SELECT ${v.productId}, 'ALLOCATION', sum(n), 'served ' || count(*) || ' backorder(s) in queue order',
         'queue', ${v.actor}
       FROM grants HAVING sum(n) > 0
       RETURNING id
+    ), served AS (
+      UPDATE backorder b SET
+        quantity_allocated = ${allocated},
+        status = ${statusAfterAllocationSql(sql.raw('b.quantity') as RawBuilder<number>, allocated)},
+        last_fill = m.id,
+        updated_at = now()
+      FROM grants g, movement m WHERE b.id = g.id
+      RETURNING b.id, g.n, b.quantity_allocated, b.status, m.id AS movement_id
+    ), counters AS (
+      -- The ALLOCATION moves 'allocated'; the backorders it completed leave the queue.
+      UPDATE stock SET
+        allocated = allocated + f.units,
+        queue_length = queue_length - f.completed,
+        units_on_backorder = units_on_backorder - f.units
+      FROM (SELECT sum(n)::int AS units, (count(*) FILTER (WHERE status = 'ALLOCATED'))::int AS completed
+            FROM served) f
+      WHERE product_id = ${v.productId} AND f.units > 0
+      RETURNING product_id
     )
-    SELECT id AS "backorderId", n AS quantity, quantity_allocated AS "quantityAllocated", status
+    SELECT id AS "backorderId", n AS quantity, quantity_allocated AS "quantityAllocated", status,
+      movement_id AS "movementId"
     FROM served ORDER BY id
   `.execute(tx.trx);
-  return rows;
+  if (rows.length === 0) return null;
+  return {
+    movementId: rows[0]!.movementId,
+    allocations: rows.map(({ movementId: _, ...a }) => a),
+  };
 }
 
-export interface CancelledBackorder {
-  /** Allocated, unshipped units handed back. */
-  released: number;
-  /** Units it still missed when it left the queue. */
-  missing: number;
-  wasQueued: boolean;
+/** The backorders one fill served, with what each received: the per-backorder view of a QueueFilled event. */
+export async function backordersOfFill(
+  ex: Executor,
+  v: Pick<QueueFilled, 'productId' | 'fill' | 'fromId' | 'toId'>,
+): Promise<{ id: number; quantity: number; customerId: string; orderId: number }[]> {
+  return ex
+    .selectFrom('backorder')
+    .select(['id', 'quantity', 'customer_id as customerId', 'order_id as orderId'])
+    .where('product_id', '=', v.productId)
+    .where('id', '>=', v.fromId)
+    .where('id', '<=', v.toId)
+    .where((eb) => eb.or([eb('last_fill', '=', v.fill), eb('id', '=', v.toId)]))
+    .orderBy('id')
+    .execute();
 }
 
 /** Cancels a (locked) backorder: it leaves the queue and keeps only the units already shipped. */
-export async function cancelBackorderRow(tx: WriteTx, b: BackorderRecord): Promise<CancelledBackorder> {
-  const released = b.quantityAllocated - b.quantityShipped;
-  const wasQueued = QUEUED.includes(b.status);
-  const missing = wasQueued ? b.quantity - b.quantityAllocated : 0;
+export async function cancelBackorderRow(tx: WriteTx, b: BackorderRecord): Promise<void> {
   await tx.trx
     .updateTable('backorder')
     .set((eb) => ({
@@ -209,5 +236,4 @@ export async function cancelBackorderRow(tx: WriteTx, b: BackorderRecord): Promi
     }))
     .where('id', '=', b.id)
     .execute();
-  return { released, missing, wasQueued };
 }

@@ -1,23 +1,42 @@
 import { sql } from 'kysely';
+import type { DomainEvent } from '../../rules/events.ts';
 import type { Executor } from '../transaction.ts';
 
 export interface ChangeRow {
   seq: number;
-  productId: number;
+  productIds: number[];
 }
 
-export async function latestChangeSeq(ex: Executor): Promise<number> {
-  const { rows } = await sql<{ seq: number | null }>`SELECT max(seq) AS seq FROM product_change`.execute(ex);
+export async function latestEventSeq(ex: Executor): Promise<number> {
+  const { rows } = await sql<{ seq: number | null }>`SELECT max(seq) AS seq FROM domain_event`.execute(ex);
   return rows[0]?.seq ?? 0;
 }
 
-/** Change log rows after `floor`, in sequence order. */
+/** The products each event after `floor` touched, in sequence order: what live updates need. */
 export async function readChangesAfter(ex: Executor, floor: number, limit: number): Promise<ChangeRow[]> {
   return ex
-    .selectFrom('product_change')
-    .select(['seq', 'product_id as productId'])
+    .selectFrom('domain_event')
+    .select(['seq', 'product_ids as productIds'])
     .where('seq', '>', floor)
     .orderBy('seq')
     .limit(limit)
     .execute();
+}
+
+export interface StoredEvent {
+  seq: number;
+  createdAt: Date;
+  event: DomainEvent;
+}
+
+/** Whole events after `floor`, in sequence order. */
+export async function readEventsAfter(ex: Executor, floor: number, limit: number): Promise<StoredEvent[]> {
+  const rows = await ex
+    .selectFrom('domain_event')
+    .select(['seq', 'created_at as createdAt', 'payload'])
+    .where('seq', '>', floor)
+    .orderBy('seq')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ seq: r.seq, createdAt: r.createdAt, event: r.payload as DomainEvent }));
 }

@@ -1,41 +1,20 @@
 import { sql } from 'kysely';
+import {
+  orderHasStatus,
+  orderStatusSql,
+  orderStillOpenSql,
+  statusAfterShippingSql,
+} from '../../rules/stock-rules.ts';
 import type { OrderLineRecord, OrderRecord, PageWindow } from '../records.ts';
 import type { Executor, WriteTx } from '../transaction.ts';
 import type { OrderStatusValue } from '../types.ts';
 import { keysetPage } from './keyset.ts';
 
-/**
- * An order's status, derived where it is read: AWAITING_STOCK while any of its backorders is queued; else
- * READY while open (units remain to ship); else SHIPPED if anything shipped, CANCELLED if nothing did.
- */
-const WAITING_EXISTS = sql<boolean>`EXISTS (
-  SELECT 1 FROM backorder b WHERE b.order_id = o.id AND b.status IN ('WAITING', 'PARTIALLY_ALLOCATED'))`;
-const SHIPPED_EXISTS = sql<boolean>`EXISTS (
-  SELECT 1 FROM order_line l WHERE l.order_id = o.id AND l.quantity_shipped > 0)`;
-const STATUS = sql<OrderStatusValue>`CASE
-  WHEN o.open AND ${WAITING_EXISTS} THEN 'AWAITING_STOCK'
-  WHEN o.open THEN 'READY'
-  WHEN ${SHIPPED_EXISTS} THEN 'SHIPPED'
-  ELSE 'CANCELLED' END`;
-
-function whereStatus(status: OrderStatusValue) {
-  switch (status) {
-    case 'AWAITING_STOCK':
-      return sql<boolean>`o.open AND ${WAITING_EXISTS}`;
-    case 'READY':
-      return sql<boolean>`o.open AND NOT ${WAITING_EXISTS}`;
-    case 'SHIPPED':
-      return sql<boolean>`NOT o.open AND ${SHIPPED_EXISTS}`;
-    case 'CANCELLED':
-      return sql<boolean>`NOT o.open AND NOT ${SHIPPED_EXISTS}`;
-  }
-}
-
 const orderColumns = [
   'o.id',
   'o.customer_id as customerId',
   'o.request_hash as requestHash',
-  STATUS.as('status'),
+  orderStatusSql.as('status'),
   'o.created_at as createdAt',
 ] as const;
 
@@ -204,13 +183,13 @@ export async function listOrders(
   page: PageWindow<number>,
 ): Promise<OrderRecord[]> {
   let q = ex.selectFrom('customer_order as o').select(orderColumns);
-  if (status) q = q.where(whereStatus(status));
+  if (status) q = q.where(orderHasStatus(status));
   return q.$call(keysetPage(page, false, 'o.id')).execute();
 }
 
 export async function countOrders(ex: Executor, status: OrderStatusValue | null): Promise<number> {
   let q = ex.selectFrom('customer_order as o').select((eb) => eb.fn.countAll<string>().as('n'));
-  if (status) q = q.where(whereStatus(status));
+  if (status) q = q.where(orderHasStatus(status));
   const row = await q.executeTakeFirstOrThrow();
   return Number(row.n);
 }
@@ -238,7 +217,7 @@ export async function shipOrderUnits(tx: WriteTx, orderId: number): Promise<Ship
     ), backorders AS (
       UPDATE backorder b SET
         quantity_shipped = b.quantity_allocated,
-        status = CASE WHEN b.quantity_allocated = b.quantity AND b.status <> 'CANCELLED' THEN 'SHIPPED' ELSE b.status END,
+        status = ${statusAfterShippingSql('b')},
         updated_at = now()
       WHERE b.order_id = ${orderId} AND b.quantity_allocated > b.quantity_shipped
       RETURNING b.id
@@ -255,10 +234,5 @@ export async function lockOrder(tx: WriteTx, orderId: number): Promise<void> {
 
 /** Recomputes whether anything of the order still waits or remains to ship. The order row must be locked. */
 export async function refreshOrderOpen(tx: WriteTx, orderId: number): Promise<void> {
-  await sql`
-    UPDATE customer_order o SET open = ${WAITING_EXISTS} OR EXISTS (
-      SELECT 1 FROM order_line l LEFT JOIN backorder b ON b.order_line_id = l.id
-      WHERE l.order_id = o.id AND l.quantity_taken + coalesce(b.quantity_allocated, 0) > l.quantity_shipped)
-    WHERE o.id = ${orderId}
-  `.execute(tx.trx);
+  await sql`UPDATE customer_order o SET open = ${orderStillOpenSql} WHERE o.id = ${orderId}`.execute(tx.trx);
 }

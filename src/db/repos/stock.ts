@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { kindsMoving } from '../../rules/stock-rules.ts';
 import type { MovementRecord, PageWindow, ProductRecord, StockRecord } from '../records.ts';
 import type { Executor, WriteTx } from '../transaction.ts';
 import type { MovementKindValue } from '../types.ts';
@@ -81,41 +82,6 @@ export async function lockStock(
   return locked;
 }
 
-export interface StockDelta {
-  productId: number;
-  onHand?: number;
-  allocated?: number;
-  queueLength?: number;
-  unitsOnBackorder?: number;
-}
-
-/** Adds deltas to the (already locked) stock rows in one statement; returns the rows as they now are. */
-export async function applyStockDeltas(tx: WriteTx, deltas: readonly StockDelta[]): Promise<StockRecord[]> {
-  if (deltas.length === 0) return [];
-  const json = JSON.stringify(
-    deltas.map((d) => ({
-      product_id: d.productId,
-      on_hand: d.onHand ?? 0,
-      allocated: d.allocated ?? 0,
-      queue_length: d.queueLength ?? 0,
-      units_on_backorder: d.unitsOnBackorder ?? 0,
-    })),
-  );
-  const { rows } = await sql<StockRecord>`
-    UPDATE stock s SET
-      on_hand = s.on_hand + d.on_hand,
-      allocated = s.allocated + d.allocated,
-      queue_length = s.queue_length + d.queue_length,
-      units_on_backorder = s.units_on_backorder + d.units_on_backorder
-    FROM jsonb_to_recordset(${json}::jsonb)
-      AS d(product_id bigint, on_hand int, allocated int, queue_length int, units_on_backorder int)
-    WHERE s.product_id = d.product_id
-    RETURNING s.product_id AS "productId", s.on_hand AS "onHand", s.allocated,
-      s.queue_length AS "queueLength", s.units_on_backorder AS "unitsOnBackorder"
-  `.execute(tx.trx);
-  return rows;
-}
-
 export interface NewMovement {
   productId: number;
   kind: MovementKindValue;
@@ -125,22 +91,66 @@ export interface NewMovement {
   actor: string;
 }
 
-export async function insertMovements(tx: WriteTx, movements: readonly NewMovement[]): Promise<void> {
-  const rows = movements.filter((m) => m.quantity !== 0);
-  if (rows.length === 0) return;
-  await tx.trx
-    .insertInto('stock_movement')
-    .values(
-      rows.map((m) => ({
-        product_id: m.productId,
-        kind: m.kind,
-        quantity: m.quantity,
-        reason: m.reason ?? null,
-        reference: m.reference ?? null,
-        actor: m.actor,
-      })),
+export interface StockChange {
+  productId: number;
+  /** Ledger rows to append (zero quantities are skipped). */
+  movements: readonly NewMovement[];
+  /** What the counters move by: the movements' effects, plus the queue's own counters. */
+  delta: { onHand: number; allocated: number; queueLength: number; unitsOnBackorder: number };
+}
+
+/**
+ * Appends ledger rows and moves the (already locked) stock counters, for any number of products, in one
+ * statement; returns the stock rows as they now are.
+ */
+export async function applyStockChanges(
+  tx: WriteTx,
+  changes: readonly StockChange[],
+): Promise<StockRecord[]> {
+  if (changes.length === 0) return [];
+  const movements = JSON.stringify(
+    changes.flatMap((c) =>
+      c.movements
+        .filter((m) => m.quantity !== 0)
+        .map((m) => ({
+          product_id: m.productId,
+          kind: m.kind,
+          quantity: m.quantity,
+          reason: m.reason ?? null,
+          reference: m.reference ?? null,
+          actor: m.actor,
+        })),
+    ),
+  );
+  const deltas = JSON.stringify(
+    changes.map((c) => ({
+      product_id: c.productId,
+      on_hand: c.delta.onHand,
+      allocated: c.delta.allocated,
+      queue_length: c.delta.queueLength,
+      units_on_backorder: c.delta.unitsOnBackorder,
+    })),
+  );
+  const { rows } = await sql<StockRecord>`
+    WITH ledger AS (
+      INSERT INTO stock_movement (product_id, kind, quantity, reason, reference, actor)
+      SELECT product_id, kind, quantity, reason, reference, actor
+      FROM jsonb_to_recordset(${movements}::jsonb)
+        AS m(product_id bigint, kind text, quantity int, reason text, reference text, actor text)
+      RETURNING id
     )
-    .execute();
+    UPDATE stock s SET
+      on_hand = s.on_hand + d.on_hand,
+      allocated = s.allocated + d.allocated,
+      queue_length = s.queue_length + d.queue_length,
+      units_on_backorder = s.units_on_backorder + d.units_on_backorder
+    FROM jsonb_to_recordset(${deltas}::jsonb)
+      AS d(product_id bigint, on_hand int, allocated int, queue_length int, units_on_backorder int)
+    WHERE s.product_id = d.product_id
+    RETURNING s.product_id AS "productId", s.on_hand AS "onHand", s.allocated,
+      s.queue_length AS "queueLength", s.units_on_backorder AS "unitsOnBackorder"
+  `.execute(tx.trx);
+  return rows;
 }
 
 /** The ledger of one product, newest first, keyset-paged by movement id. */
@@ -173,8 +183,8 @@ export async function ledgerTotals(
 ): Promise<{ onHand: number; allocated: number }> {
   const { rows } = await sql<{ onHand: number; allocated: number }>`
     SELECT
-      coalesce(sum(quantity) FILTER (WHERE kind IN ('RECEIPT', 'ADJUSTMENT', 'SHIPMENT')), 0)::int AS "onHand",
-      coalesce(sum(quantity) FILTER (WHERE kind IN ('ALLOCATION', 'RELEASE', 'SHIPMENT')), 0)::int AS allocated
+      coalesce(sum(quantity) FILTER (WHERE kind = ANY(${kindsMoving('onHand')})), 0)::int AS "onHand",
+      coalesce(sum(quantity) FILTER (WHERE kind = ANY(${kindsMoving('allocated')})), 0)::int AS allocated
     FROM stock_movement WHERE product_id = ${productId}
   `.execute(ex);
   return rows[0] ?? { onHand: 0, allocated: 0 };

@@ -31,12 +31,8 @@ import {
 import { findProductsByIds, findProductsBySkus, listProductsBySku } from '../db/repos/products.ts';
 import { findStockByProductIds, listMovements } from '../db/repos/stock.ts';
 import type { BackorderStatusValue, OrderStatusValue } from '../db/types.ts';
-import { estimateAvailableAt } from './availability.ts';
-import { estimateCoverage, type OpenInbound } from './eta.ts';
-
-export function toOpenInbound(i: InboundRecord): OpenInbound {
-  return { remaining: Math.max(0, i.quantity - i.quantityReceived), expectedAt: i.expectedAt };
-}
+import { estimateAvailableAt } from '../domain/availability.ts';
+import { backorderEta, toOpenInbound } from '../domain/eta.ts';
 
 function byKey<K, V>(keys: readonly K[], rows: readonly V[], key: (row: V) => K): (V | null)[] {
   const map = new Map<K, V>();
@@ -208,11 +204,6 @@ export class Readers {
       this.openInbound.load(backorder.productId),
     ]);
     if (!product) return null;
-    return estimateCoverage(
-      rank.unitsAhead + rank.missing,
-      inbound.map(toOpenInbound),
-      product.restockLeadTimeDays,
-      now,
-    );
+    return backorderEta(rank, product.restockLeadTimeDays, inbound, now);
   }
 }

@@ -1,0 +1,81 @@
+/**
+ * What happened, as every write records it inside its own transaction. The change log that live updates
+ * read is these events; so will be the outbox. Each names the products it touched.
+ *
+ * Payloads stay small on the hot paths: a queue fill of any size is one event, expanded per backorder
+ * after commit (see the read layer).
+ */
+export type DomainEvent =
+  | { type: 'ProductCreated'; productId: number }
+  | { type: 'ProductUpdated'; productId: number; changed: string[] }
+  | { type: 'InboundScheduled'; productId: number; inboundId: number; quantity: number; expectedAt: string }
+  | {
+      type: 'InboundUpdated';
+      productId: number;
+      inboundId: number;
+      quantity: number;
+      expectedAt: string;
+      received: boolean;
+    }
+  | { type: 'InboundCancelled'; productId: number; inboundId: number }
+  | { type: 'StockReceived'; productId: number; quantity: number; inboundId: number | null }
+  | { type: 'StockAdjusted'; productId: number; delta: number }
+  | {
+      type: 'OrderPlaced';
+      orderId: number;
+      customerId: string;
+      productIds: number[];
+      /** Units taken from stock at once, per line. */
+      taken: number;
+      backorders: { id: number; productId: number; quantity: number }[];
+    }
+  | QueueFilled
+  | {
+      type: 'BackorderCancelled';
+      productId: number;
+      backorderId: number;
+      orderId: number;
+      customerId: string;
+      released: number;
+    }
+  | {
+      type: 'OrderShipped';
+      orderId: number;
+      customerId: string;
+      shipped: { productId: number; units: number }[];
+    };
+
+/**
+ * Units handed to the head of a product's queue, in queue order, by one receipt, adjustment or cancel.
+ * The backorders served are those between `fromId` and `toId` whose last fill was `fill`, plus `toId`
+ * (a later fill may complete it): the first got `firstUnits`, the last `lastUnits`, every other one its
+ * whole quantity (only the head of a queue can be partly allocated).
+ */
+export interface QueueFilled {
+  type: 'QueueFilled';
+  productId: number;
+  /** The fill's ALLOCATION movement. */
+  fill: number;
+  units: number;
+  backorders: number;
+  /** Of those, how many are now complete (ALLOCATED). */
+  completed: number;
+  fromId: number;
+  toId: number;
+  firstUnits: number;
+  lastUnits: number;
+}
+
+export type DomainEventType = DomainEvent['type'];
+
+/** The products an event touched: what live updates recompute. */
+export function productsOf(event: DomainEvent): number[] {
+  switch (event.type) {
+    case 'OrderPlaced':
+      return event.productIds;
+    case 'OrderShipped':
+      return event.shipped.map((s) => s.productId);
+    default:
+      return [event.productId];
+  }
+}
