@@ -1,5 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import {
+  type CostBudgets,
+  DEFAULT_COST_BUDGETS,
+  DEFAULT_DOCUMENT_LIMITS,
+  type DocumentLimits,
+  MAX_TOKENS_SETTING,
+} from './limits/defaults.ts';
 
 export interface Config {
   production: boolean;
@@ -16,7 +23,52 @@ export interface Config {
   pool: { max: number; connectionTimeoutMs: number; statementTimeoutMs: number };
   /** Live updates: at most one recomputation per product and message per subscription in this window. */
   mergeWindowMs: number;
+  edge: EdgeConfig;
+  tokens: TokenConfig;
+  /** Depth, aliases, tokens and directives a document may have. */
+  documentLimits: DocumentLimits;
+  /** The estimated cost an operation may have, per role of the caller. */
+  costBudgets: CostBudgets;
 }
+
+/** What the HTTP edge serves, to whom, and how long it waits for a request. */
+export interface EdgeConfig {
+  graphiql: boolean;
+  /** Introspection answered to every caller; false: to staff only. */
+  introspection: boolean;
+  /** "Did you mean" suggestions in error messages for every caller; false: for staff only. */
+  suggestions: boolean;
+  /** Browser origins allowed to call, with credentials; null: any origin, never with credentials. */
+  corsOrigins: readonly string[] | null;
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+}
+
+/** Which bearer tokens are accepted beyond a good signature. */
+export interface TokenConfig {
+  /** Longest lifetime, counted from `iat` (from now without one). */
+  maxLifetimeSeconds: number;
+  issuer: string | undefined;
+  audience: string | undefined;
+}
+
+/** Production keeps the shape of the schema to staff and serves no GraphiQL; development shows all. */
+export function edgeDefaults(production: boolean): EdgeConfig {
+  return {
+    graphiql: !production,
+    introspection: !production,
+    suggestions: !production,
+    corsOrigins: null,
+    requestTimeoutMs: 30_000,
+    headersTimeoutMs: 10_000,
+  };
+}
+
+export const TOKEN_DEFAULTS: TokenConfig = {
+  maxLifetimeSeconds: 30 * 86_400,
+  issuer: undefined,
+  audience: undefined,
+};
 
 export class ConfigError extends Error {}
 
@@ -38,6 +90,49 @@ function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean 
   if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
   if (['0', 'false', 'no', 'off'].includes(raw)) return false;
   throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
+}
+
+/** `*` or nothing: any origin. Otherwise exact origins (scheme, host, port), comma-separated. */
+function origins(env: NodeJS.ProcessEnv, name: string): readonly string[] | null {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '' || raw === '*') return null;
+  return raw.split(',').map((entry) => {
+    const origin = entry.trim();
+    let parsed: string | undefined;
+    try {
+      parsed = new URL(origin).origin;
+    } catch {}
+    if (parsed !== origin || !/^https?:\/\//.test(origin)) {
+      throw new ConfigError(
+        `${name} must be * or a comma-separated list of origins like https://shop.example, got "${origin}"`,
+      );
+    }
+    return origin;
+  });
+}
+
+function edge(env: NodeJS.ProcessEnv, production: boolean): EdgeConfig {
+  const defaults = edgeDefaults(production);
+  const requestTimeoutMs = int(env, 'HTTP_REQUEST_TIMEOUT_MS', defaults.requestTimeoutMs, 1000, 600_000);
+  const headersTimeoutMs = int(env, 'HTTP_HEADERS_TIMEOUT_MS', defaults.headersTimeoutMs, 1000, 600_000);
+  // Node refuses a server whose headers may take longer than the whole request.
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError('HTTP_HEADERS_TIMEOUT_MS must not be longer than HTTP_REQUEST_TIMEOUT_MS');
+  }
+  return {
+    graphiql: bool(env, 'GRAPHIQL', defaults.graphiql),
+    introspection: bool(env, 'INTROSPECTION', defaults.introspection),
+    suggestions: bool(env, 'SUGGESTIONS', defaults.suggestions),
+    corsOrigins: origins(env, 'CORS_ORIGINS'),
+    requestTimeoutMs,
+    headersTimeoutMs,
+  };
+}
+
+function optional(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name]?.trim();
+  if (value && value.length > 255) throw new ConfigError(`${name} must be at most 255 characters`);
+  return value || undefined;
 }
 
 /** Environment to typed config. Fails fast, naming the variable, rather than starting half-configured. */
@@ -77,5 +172,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       statementTimeoutMs: int(env, 'DB_STATEMENT_TIMEOUT_MS', 10_000, 100, 3_600_000),
     },
     mergeWindowMs: int(env, 'LIVE_MERGE_WINDOW_MS', 100, 0, 10_000),
+    edge: edge(env, production),
+    tokens: {
+      maxLifetimeSeconds: int(
+        env,
+        'JWT_MAX_LIFETIME_SECONDS',
+        TOKEN_DEFAULTS.maxLifetimeSeconds,
+        60,
+        366 * 86_400,
+      ),
+      issuer: optional(env, 'JWT_ISSUER'),
+      audience: optional(env, 'JWT_AUDIENCE'),
+    },
+    documentLimits: {
+      depth: int(env, 'MAX_DEPTH', DEFAULT_DOCUMENT_LIMITS.depth, 1, 100),
+      aliases: int(env, 'MAX_ALIASES', DEFAULT_DOCUMENT_LIMITS.aliases, 0, 1000),
+      tokens: int(env, 'MAX_TOKENS', DEFAULT_DOCUMENT_LIMITS.tokens, 100, MAX_TOKENS_SETTING),
+      directives: int(env, 'MAX_DIRECTIVES', DEFAULT_DOCUMENT_LIMITS.directives, 0, 1000),
+    },
+    costBudgets: {
+      anonymous: int(env, 'COST_BUDGET_ANONYMOUS', DEFAULT_COST_BUDGETS.anonymous, 1, 1_000_000_000),
+      customer: int(env, 'COST_BUDGET_CUSTOMER', DEFAULT_COST_BUDGETS.customer, 1, 1_000_000_000),
+      staff: int(env, 'COST_BUDGET_STAFF', DEFAULT_COST_BUDGETS.staff, 1, 1_000_000_000),
+    },
   };
 }

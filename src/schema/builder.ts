@@ -1,9 +1,11 @@
 import SchemaBuilder from '@pothos/core';
+import ComplexityPlugin from '@pothos/plugin-complexity';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { GraphQLError } from 'graphql';
 import type { Context } from './context-type.ts';
+import { defaultFieldCost } from './field-cost.ts';
 
 /** Setup only: plugins and defaults. Types live in their own files. */
 export const builder = new SchemaBuilder<{
@@ -15,7 +17,7 @@ export const builder = new SchemaBuilder<{
   Connection: { totalCount?: number };
 }>({
   // scope-auth first, so that no other plugin's wrapper runs before access is decided.
-  plugins: [ScopeAuthPlugin, RelayPlugin, ErrorsPlugin],
+  plugins: [ScopeAuthPlugin, RelayPlugin, ErrorsPlugin, ComplexityPlugin],
   defaultFieldNullability: false,
   defaultInputFieldRequiredness: true,
   scopeAuth: {
@@ -31,6 +33,8 @@ export const builder = new SchemaBuilder<{
         { extensions: { code: 'FORBIDDEN' } },
       ),
   },
+  // Field costs only: the operation is priced and refused before it runs (src/limits), never mid-way.
+  complexity: { disabled: true, fieldComplexity: defaultFieldCost },
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',

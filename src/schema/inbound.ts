@@ -2,6 +2,7 @@ import type { InboundRecord } from '../db/records.ts';
 import { InboundClosedError, InboundQuantityError, NotFoundError } from '../domain/errors.ts';
 import { cancelInbound, scheduleInbound, updateInbound } from '../domain/inbound.ts';
 import { builder } from './builder.ts';
+import { INBOUND_ESTIMATE, listOf } from './field-cost.ts';
 import { fromGlobalId, loadNodes } from './ids.ts';
 import { Product } from './product.ts';
 import { BOUNDS, intInRange } from './validate.ts';
@@ -34,6 +35,7 @@ builder.objectField(Product, 'inbound', (t) =>
   t.field({
     type: [InboundShipment],
     authScopes: { staff: true },
+    complexity: listOf(INBOUND_ESTIMATE),
     description: 'Open inbound shipments, by expectedAt.',
     resolve: (product, _args, ctx) => ctx.readers.openInbound.load(product.id),
   }),

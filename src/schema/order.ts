@@ -13,6 +13,7 @@ import { primePlacedOrder } from '../read/placed-order.ts';
 import { ORDER_STATUSES } from '../rules/stock-rules.ts';
 import { Backorder } from './backorder.ts';
 import { builder } from './builder.ts';
+import { listOf } from './field-cost.ts';
 import { fromGlobalId, loadNodes } from './ids.ts';
 import { pageByNumber } from './pagination.ts';
 import { Product } from './product.ts';
@@ -57,7 +58,11 @@ builder.node(Order, {
     customerId: t.exposeString('customerId'),
     status: t.field({ type: OrderStatus, resolve: (o) => o.status }),
     createdAt: t.field({ type: 'DateTime', resolve: (o) => o.createdAt }),
-    lines: t.field({ type: [OrderLine], resolve: (o, _args, ctx) => ctx.readers.orderLines.load(o.id) }),
+    lines: t.field({
+      type: [OrderLine],
+      complexity: listOf(BOUNDS.orderLines),
+      resolve: (o, _args, ctx) => ctx.readers.orderLines.load(o.id),
+    }),
   }),
 });
 

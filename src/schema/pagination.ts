@@ -36,7 +36,8 @@ const asNumber = (raw: string, field: string): number => {
 };
 const asText = (raw: string): string => raw;
 
-const DEFAULT_PAGE = 20;
+/** The page size when neither first nor last is given. */
+export const DEFAULT_PAGE = 20;
 
 /**
  * A keyset-paged connection. `first`/`last` must be 1..100: outside is an error, never a silent clamp.

@@ -10,6 +10,7 @@ import {
 import { adjustStock, receiveStock } from '../domain/stock.ts';
 import { MOVEMENT_KINDS } from '../rules/stock-rules.ts';
 import { builder } from './builder.ts';
+import { allocationsCost, movesUnits } from './field-cost.ts';
 import { fromGlobalId } from './ids.ts';
 import { pageByNumber } from './pagination.ts';
 import { Product } from './product.ts';
@@ -84,6 +85,7 @@ const ReceiveStockSuccess = builder.objectRef<StockChangePayload>('ReceiveStockS
     product: t.field({ type: Product, resolve: (r) => r.product }),
     allocations: t.field({
       type: [BackorderAllocation],
+      complexity: allocationsCost,
       description: 'What each backorder received, in queue order.',
       resolve: (r) => r.allocations,
     }),
@@ -93,7 +95,11 @@ const ReceiveStockSuccess = builder.objectRef<StockChangePayload>('ReceiveStockS
 const AdjustStockSuccess = builder.objectRef<StockChangePayload>('AdjustStockSuccess').implement({
   fields: (t) => ({
     product: t.field({ type: Product, resolve: (r) => r.product }),
-    allocations: t.field({ type: [BackorderAllocation], resolve: (r) => r.allocations }),
+    allocations: t.field({
+      type: [BackorderAllocation],
+      complexity: allocationsCost,
+      resolve: (r) => r.allocations,
+    }),
   }),
 });
 
@@ -115,6 +121,7 @@ builder.mutationFields((t) => ({
     authScopes: { staff: true },
     errors: { types: [NotFoundError, InboundClosedError, InboundProductMismatchError] },
     args: { input: t.arg({ type: ReceiveStockInput }) },
+    complexity: ({ input }, ctx) => movesUnits(ctx, input.quantity, BOUNDS.shipmentQuantity),
     resolve: async (_root, { input }, ctx) => {
       const quantity = intInRange('quantity', input.quantity, 1, BOUNDS.shipmentQuantity);
       const productId = fromGlobalId(String(input.productId), 'Product');
@@ -136,6 +143,7 @@ builder.mutationFields((t) => ({
     authScopes: { staff: true },
     errors: { types: [NotFoundError, StockBelowAllocatedError] },
     args: { input: t.arg({ type: AdjustStockInput }) },
+    complexity: ({ input }, ctx) => movesUnits(ctx, input.delta, BOUNDS.adjustDelta),
     resolve: async (_root, { input }, ctx) => {
       const delta = nonZeroDelta('delta', input.delta, BOUNDS.adjustDelta);
       const reason = text('reason', input.reason, BOUNDS.reason);

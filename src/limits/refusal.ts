@@ -1,0 +1,22 @@
+import { GraphQLError } from 'graphql';
+
+/** The document and operation limits; each has its own setting and README entry. */
+export type LimitName = 'depth' | 'aliases' | 'tokens' | 'directives' | 'cost';
+
+/**
+ * A refused document or operation: BAD_USER_INPUT, naming the limit, the value and the bound. Marked as a
+ * request error of the GraphQL over HTTP specification, so that it is HTTP 400 for a client that accepts
+ * application/graphql-response+json and 200 for one that accepts only application/json.
+ */
+export function limitRefusal(limit: LimitName, message: string, value: number, bound: number): GraphQLError {
+  return new GraphQLError(message, {
+    extensions: { code: 'BAD_USER_INPUT', limit, value, bound, http: { spec: true, status: 400 } },
+  });
+}
+
+/** Input the service will not take whatever the document: the same kind of request error. */
+export function inputRefusal(message: string): GraphQLError {
+  return new GraphQLError(message, {
+    extensions: { code: 'BAD_USER_INPUT', http: { spec: true, status: 400 } },
+  });
+}

@@ -1,0 +1,102 @@
+import {
+  type ExecutionArgs,
+  type ExecutionResult,
+  GraphQLError,
+  type GraphQLFormattedError,
+  getOperationAST,
+} from 'graphql';
+import type { ServerOptions } from 'graphql-ws';
+import { isAsyncIterable, type YogaServerInstance } from 'graphql-yoga';
+import type { CostBudgets } from '../limits/defaults.ts';
+import { boundErrors } from '../limits/echo.ts';
+import { judgeOnce } from '../limits/operation-guard.ts';
+import { log } from '../log.ts';
+
+type Result = ExecutionResult | AsyncIterable<ExecutionResult>;
+type Run = (args: ExecutionArgs) => Result | Promise<Result>;
+
+/** What each operation carries from onSubscribe to its execution. */
+interface Prepared {
+  execute: Run;
+  /** A subscription is started while it is being judged, so that its refusal is an `error` message. */
+  stream?: AsyncIterable<ExecutionResult>;
+}
+
+/** Errors the service raised on purpose pass as they are; anything else is a fault, logged and masked. */
+function asOperationError(err: unknown): GraphQLError {
+  if (err instanceof GraphQLError) return err;
+  log.error('internal error in a WebSocket operation', err);
+  return new GraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+}
+
+/** As the client sees them: bounded messages, without the HTTP hints only the HTTP answer uses. */
+function formatted(errors: readonly GraphQLError[]): GraphQLFormattedError[] {
+  return boundErrors(errors).map((error) => {
+    const { http: _http, ...extensions } = (error.extensions ?? {}) as Record<string, unknown>;
+    const json: GraphQLFormattedError =
+      typeof error.toJSON === 'function' ? error.toJSON() : { ...(error as GraphQLFormattedError) };
+    return Object.keys(extensions).length > 0 ? { ...json, extensions } : { ...json, extensions: undefined };
+  });
+}
+
+/**
+ * WebSocket operations go through the same envelop as HTTP (plugins, limits, context, masking). Whatever
+ * goes wrong with one operation (a document over a limit or unreadable, a cost over the budget, a refused
+ * subscription, a fault) ends that operation with an `error` message; the socket and its other operations
+ * go on. Only a fault outside any operation closes the socket (4500).
+ */
+export function wsOperations(
+  // biome-ignore lint/suspicious/noExplicitAny: any server and user context; only getEnveloped is used.
+  yoga: Pick<YogaServerInstance<any, any>, 'getEnveloped'>,
+  budgets: CostBudgets,
+): Pick<ServerOptions, 'onSubscribe' | 'execute' | 'subscribe' | 'onNext' | 'onError'> {
+  return {
+    onSubscribe: async (ctx, _id, payload) => {
+      try {
+        const enveloped = yoga.getEnveloped({
+          ...ctx,
+          connectionParams: ctx.connectionParams ?? {},
+          params: payload,
+        });
+        const document = enveloped.parse(payload.query);
+        const invalid = enveloped.validate(enveloped.schema, document);
+        if (invalid.length > 0) return invalid;
+        const args: ExecutionArgs = {
+          schema: enveloped.schema,
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue: await enveloped.contextFactory(),
+        };
+        const refusal = judgeOnce(args, budgets);
+        if (refusal) return [refusal];
+        const prepared: Prepared = { execute: enveloped.execute as Run };
+        if (getOperationAST(document, payload.operationName)?.operation === 'subscription') {
+          const started = await (enveloped.subscribe as Run)(args);
+          if (!isAsyncIterable(started)) {
+            if (started.errors?.length && !started.data) return started.errors;
+            prepared.stream = (async function* () {
+              yield started;
+            })();
+          } else {
+            prepared.stream = started;
+          }
+        }
+        return { ...args, rootValue: prepared };
+      } catch (err) {
+        return [asOperationError(err)];
+      }
+    },
+    execute: async (args) => {
+      try {
+        return await (args.rootValue as Prepared).execute(args);
+      } catch (err) {
+        return { errors: [asOperationError(err)] };
+      }
+    },
+    subscribe: (args) => (args.rootValue as Prepared).stream!,
+    onNext: (_ctx, _id, _payload, _args, result) =>
+      result.errors?.length ? { ...result, errors: formatted(result.errors) } : undefined,
+    onError: (_ctx, _id, _payload, errors) => formatted(errors),
+  };
+}
