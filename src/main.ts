@@ -12,9 +12,9 @@ async function main(): Promise<void> {
   const { url } = await app.start(config.port, config.host);
   if (config.seedDemo && (await seedDemoCatalogue(app.writer))) log.info('seeded the demo catalogue');
 
-  log.info(`GraphiQL and the API: ${url}`);
+  log.info(`${config.edge.graphiql ? 'GraphiQL and the API' : 'The API'}: ${url}`);
   if (config.jwtSecretGenerated) {
-    const auth = createAuthenticator(config.jwtSecret);
+    const auth = createAuthenticator(config.jwtSecret, config.tokens);
     log.info('no JWT_SECRET set: made one for this run. Tokens valid until restart:');
     log.info(`  staff:    Bearer ${await auth.sign({ id: 'staff-dev', role: 'staff' })}`);
     log.info(`  customer: Bearer ${await auth.sign({ id: 'customer-dev', role: 'customer' })}`);

@@ -1,29 +1,38 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
-import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, maskError } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { createAuthenticator } from './auth.ts';
-import type { Config } from './config.ts';
+import { type Config, edgeDefaults, TOKEN_DEFAULTS } from './config.ts';
 import { createContextFactory } from './context.ts';
 import { createDb } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { Writer } from './db/transaction.ts';
 import { LiveUpdates } from './events/live-updates.ts';
 import { GRAPHIQL_DEFAULT_QUERY } from './graphiql.ts';
+import { readJsonBody, refuse } from './http/body.ts';
+import { applyCors } from './http/cors.ts';
+import { answerFailedRequest } from './http/failed-request.ts';
+import { useStaffOnlySchemaHints } from './http/schema-hints.ts';
+import { trackResponse, watchSlowClients } from './http/slow-clients.ts';
+import { DEFAULT_COST_BUDGETS, DEFAULT_DOCUMENT_LIMITS } from './limits/defaults.ts';
+import { useDocumentLimits } from './limits/document-limits.ts';
+import { useBoundedErrorMessages } from './limits/echo.ts';
+import { useOperationGuard } from './limits/operation-guard.ts';
 import { log } from './log.ts';
 import { schema } from './schema/index.ts';
 import { useSharedSubscriptions } from './shared-subscriptions.ts';
+import { wsOperations } from './ws/operations.ts';
+import { holdSession, useSocketExpiry } from './ws/session.ts';
 
-export const LIMITS = { bodyBytes: 1_000_000, depth: 12, aliases: 30 } as const;
+export const LIMITS = { bodyBytes: 1_000_000 } as const;
 
 export type AppConfig = Pick<Config, 'jwtSecret' | 'pool' | 'mergeWindowMs' | 'production'> & {
   databaseUrl: string;
-};
+} & Partial<Pick<Config, 'edge' | 'tokens' | 'documentLimits' | 'costBudgets'>>;
 
 export interface App {
   readonly writer: Writer;
@@ -31,23 +40,6 @@ export interface App {
   readonly queries: { count: number };
   start(port?: number, host?: string): Promise<{ url: string; port: number }>;
   stop(): Promise<void>;
-}
-
-function tooLarge(res: ServerResponse): void {
-  res.writeHead(413, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ errors: [{ message: `Request body is larger than ${LIMITS.bodyBytes} bytes` }] }));
-}
-
-/** Reads a request body, refusing (null) as soon as it passes the limit. */
-async function readBody(req: IncomingMessage): Promise<Buffer | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > LIMITS.bodyBytes) return null;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
 }
 
 /** HTTP (POST, GET, Server-Sent Events) on one port, GraphiQL included; a graceful stop. */
@@ -64,14 +56,27 @@ export function buildApp(config: AppConfig): App {
     { db, writer, url: config.databaseUrl, pool, mergeWindowMs: config.mergeWindowMs },
     connectionLog,
   );
-  const auth = createAuthenticator(config.jwtSecret);
+  const edge = config.edge ?? edgeDefaults(config.production);
+  const auth = createAuthenticator(config.jwtSecret, config.tokens ?? TOKEN_DEFAULTS);
+  const roleOf = (authorization: string | null) =>
+    auth.authenticate(authorization).then(
+      (actor) => actor?.role ?? null,
+      () => null,
+    );
   const contextFor = createContextFactory({ auth, writer, live: live.hub });
+  const costBudgets = config.costBudgets ?? DEFAULT_COST_BUDGETS;
 
   const yoga = createYoga({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    graphiql: { title: 'backorder-api', defaultQuery: GRAPHIQL_DEFAULT_QUERY, subscriptionsProtocol: 'WS' },
+    graphiql: edge.graphiql && {
+      title: 'backorder-api',
+      defaultQuery: GRAPHIQL_DEFAULT_QUERY,
+      subscriptionsProtocol: 'WS',
+    },
+    // CORS is answered before Yoga (src/http/cors.ts): Yoga's own reflects any origin with credentials.
+    cors: false,
     // GraphiQL served from the package itself, not from a CDN: it works offline and behind firewalls.
     renderGraphiQL,
     // One context factory for both transports: the header over HTTP, connectionParams over WebSocket.
@@ -82,8 +87,16 @@ export function buildApp(config: AppConfig): App {
           : initial.request.headers.get('authorization'),
       ),
     plugins: [
-      maxDepthPlugin({ n: LIMITS.depth, ignoreIntrospection: true, flattenFragments: true }),
-      maxAliasesPlugin({ n: LIMITS.aliases }),
+      useSocketExpiry(),
+      useDocumentLimits(config.documentLimits ?? DEFAULT_DOCUMENT_LIMITS),
+      useOperationGuard(costBudgets),
+      // Before messages are shortened, so that a suggestion is removed whole.
+      useStaffOnlySchemaHints({
+        introspection: edge.introspection,
+        suggestions: edge.suggestions,
+        roleOf: (request) => roleOf(request.headers.get('authorization')),
+      }),
+      useBoundedErrorMessages(),
       useSharedSubscriptions(),
     ],
     maskedErrors: {
@@ -99,22 +112,19 @@ export function buildApp(config: AppConfig): App {
   });
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > LIMITS.bodyBytes) {
-      tooLarge(res);
-      req.resume();
-      return;
-    }
+    trackResponse(res);
+    if (applyCors(edge.corsOrigins, req, res)) return;
     if (req.method !== 'POST') {
+      if (Number(req.headers['content-length'] ?? 0) > LIMITS.bodyBytes) {
+        refuse(req, res, 413, `Request body is larger than ${LIMITS.bodyBytes} bytes`);
+        return;
+      }
       await yoga.requestListener(req, res);
       return;
     }
-    // POST bodies are read here, so that a chunked body without a length meets the same limit.
-    const body = await readBody(req);
-    if (body === null) {
-      tooLarge(res);
-      return;
-    }
+    // POST bodies are read here: JSON only, and a chunked body without a length meets the same limit.
+    const body = await readJsonBody(req, res, LIMITS.bodyBytes);
+    if (body === null) return;
     // A pre-read body on the request is what the fetch adapter then uses instead of the (consumed) stream.
     (req as IncomingMessage & { body?: Buffer }).body = body;
     await yoga.requestListener(req, res);
@@ -131,13 +141,18 @@ export function buildApp(config: AppConfig): App {
     async start(port = 0, host) {
       await migrateToLatest(db);
       await live.start();
-      server = createServer((req, res) => {
-        handle(req, res).catch((err) => {
-          log.error('request failed', err);
-          if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ errors: [{ message: 'Unexpected error.' }] }));
-        });
-      });
+      server = createServer(
+        {
+          requestTimeout: edge.requestTimeoutMs,
+          headersTimeout: edge.headersTimeoutMs,
+          // Timeouts are only checked this often (Node's default is 30 s): keep it well under them.
+          connectionsCheckingInterval: Math.min(1000, edge.headersTimeoutMs / 2),
+        },
+        (req, res) => {
+          handle(req, res).catch((err) => answerFailedRequest(err, res));
+        },
+      );
+      watchSlowClients(server);
       await new Promise<void>((resolve, reject) => {
         server!.once('error', reject);
         server!.listen(port, host, () => resolve());
@@ -145,42 +160,21 @@ export function buildApp(config: AppConfig): App {
       wss = new WebSocketServer({ server, path: '/graphql', maxPayload: LIMITS.bodyBytes });
       disposeWs = useServer(
         {
-          // A refused credential closes the socket with 4403; none at all is an anonymous caller.
+          // A refused credential closes the socket with 4403; none at all is an anonymous caller. A token
+          // that expires later closes it then.
           onConnect: async (ctx) => {
             try {
-              await auth.authenticate(String(ctx.connectionParams?.authorization ?? ''));
+              holdSession(
+                ctx.extra.socket,
+                await auth.verify(String(ctx.connectionParams?.authorization ?? '')),
+              );
               return true;
             } catch {
               return false;
             }
           },
-          // WebSocket operations go through the same envelop as HTTP: plugins, limits, context and masking.
-          onSubscribe: async (ctx, _id, payload) => {
-            const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-              ...ctx,
-              connectionParams: ctx.connectionParams ?? {},
-              params: payload,
-            });
-            let document: ReturnType<typeof parse>;
-            try {
-              document = parse(payload.query);
-            } catch (err) {
-              return [err as GraphQLError];
-            }
-            const errors = validate(schema, document);
-            if (errors.length > 0) return errors;
-            return {
-              schema,
-              document,
-              operationName: payload.operationName,
-              variableValues: payload.variables,
-              contextValue: await contextFactory(),
-              rootValue: { execute, subscribe },
-            };
-          },
-          execute: (args) => (args.rootValue as { execute: typeof import('graphql').execute }).execute(args),
-          subscribe: (args) =>
-            (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
+          // Each operation is judged and answered on its own: a refusal never closes the socket.
+          ...wsOperations(yoga, costBudgets),
         },
         wss,
       ).dispose;

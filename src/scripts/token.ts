@@ -1,12 +1,16 @@
 import { parseArgs } from 'node:util';
 import { createAuthenticator } from '../auth.ts';
+import { ConfigError, loadConfig } from '../config.ts';
 
-/** npm run token -- --role staff --sub alice [--expires 7d]: prints a JWT signed with JWT_SECRET. */
+/**
+ * npm run token -- --role staff --sub alice [--expires 7d]: prints a JWT signed with JWT_SECRET, with the
+ * issuer and audience the server expects and (by default) the longest lifetime it accepts.
+ */
 const { values } = parseArgs({
   options: {
     role: { type: 'string', default: 'customer' },
     sub: { type: 'string' },
-    expires: { type: 'string', default: '30d' },
+    expires: { type: 'string' },
   },
 });
 const secret = process.env.JWT_SECRET ?? '';
@@ -18,5 +22,20 @@ if (values.role !== 'customer' && values.role !== 'staff') {
   console.error('--role must be customer or staff');
   process.exit(2);
 }
+let tokens: ReturnType<typeof loadConfig>['tokens'];
+try {
+  tokens = loadConfig().tokens;
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(`configuration: ${err.message}`);
+  process.exit(2);
+}
 const sub = values.sub ?? (values.role === 'staff' ? 'staff' : 'customer');
-console.log(await createAuthenticator(secret).sign({ id: sub, role: values.role }, values.expires));
+try {
+  console.log(await createAuthenticator(secret, tokens).sign({ id: sub, role: values.role }, values.expires));
+} catch (err) {
+  // A bad --expires (jose's TypeError) or one past the maximum lifetime (RangeError): say so, no stack.
+  if (!(err instanceof TypeError || err instanceof RangeError)) throw err;
+  console.error(`--expires: ${err.message}`);
+  process.exit(2);
+}

@@ -1,7 +1,9 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import { createAuthenticator } from '../../src/auth.ts';
+import { type EdgeConfig, edgeDefaults, TOKEN_DEFAULTS, type TokenConfig } from '../../src/config.ts';
 import type { Actor } from '../../src/domain/types.ts';
+import { type CostBudgets, DEFAULT_COST_BUDGETS } from '../../src/limits/defaults.ts';
 import { type App, buildApp } from '../../src/server.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 
@@ -26,9 +28,21 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
-export async function startTestApp(
-  options: { poolMax?: number; statementTimeoutMs?: number } = {},
-): Promise<TestApp> {
+export interface TestAppOptions {
+  poolMax?: number;
+  statementTimeoutMs?: number;
+  /** Production defaults (no GraphiQL, schema hints for staff only), as with NODE_ENV=production. */
+  production?: boolean;
+  /** Settings of the HTTP edge over the defaults of the mode. */
+  edge?: Partial<EdgeConfig>;
+  tokens?: Partial<TokenConfig>;
+  /** Cost budgets per role over the defaults. */
+  costBudgets?: Partial<CostBudgets>;
+}
+
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const production = options.production ?? false;
+  const tokens = { ...TOKEN_DEFAULTS, ...options.tokens };
   const database = await createTestDatabase();
   const app = buildApp({
     databaseUrl: database.url,
@@ -39,10 +53,13 @@ export async function startTestApp(
       statementTimeoutMs: options.statementTimeoutMs ?? 30_000,
     },
     mergeWindowMs: 50,
-    production: false,
+    production,
+    edge: { ...edgeDefaults(production), ...options.edge },
+    tokens,
+    costBudgets: { ...DEFAULT_COST_BUDGETS, ...options.costBudgets },
   });
   const { url, port } = await app.start(0, '127.0.0.1');
-  const auth = createAuthenticator(TEST_SECRET);
+  const auth = createAuthenticator(TEST_SECRET, tokens);
 
   async function gql<R, V>(document: TypedDocumentNode<R, V>, variables: V, token?: string) {
     const res = await fetch(url, {

@@ -17,6 +17,71 @@ describe('configuration', () => {
     expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 's'.repeat(32) }).jwtSecretGenerated).toBe(false);
   });
 
+  it('keeps GraphiQL, introspection and suggestions open in development, and closes them in production', () => {
+    expect(loadConfig({}).edge).toEqual({
+      graphiql: true,
+      introspection: true,
+      suggestions: true,
+      corsOrigins: null,
+      requestTimeoutMs: 30_000,
+      headersTimeoutMs: 10_000,
+    });
+    const production = { NODE_ENV: 'production', JWT_SECRET: 's'.repeat(32) };
+    expect(loadConfig(production).edge).toMatchObject({
+      graphiql: false,
+      introspection: false,
+      suggestions: false,
+    });
+    expect(
+      loadConfig({ ...production, GRAPHIQL: 'true', INTROSPECTION: 'on', SUGGESTIONS: '1' }).edge,
+    ).toMatchObject({ graphiql: true, introspection: true, suggestions: true });
+    expect(() => loadConfig({ INTROSPECTION: 'staff' })).toThrow(/INTROSPECTION must be true or false/);
+  });
+
+  it('reads the CORS allow-list as exact origins, any origin when unset or *', () => {
+    expect(loadConfig({ CORS_ORIGINS: '*' }).edge.corsOrigins).toBeNull();
+    expect(
+      loadConfig({ CORS_ORIGINS: 'https://shop.example, http://localhost:5173' }).edge.corsOrigins,
+    ).toEqual(['https://shop.example', 'http://localhost:5173']);
+    for (const bad of [
+      'https://shop.example/',
+      'shop.example',
+      'https://shop.example/path',
+      '*,https://a.example',
+    ]) {
+      expect(() => loadConfig({ CORS_ORIGINS: bad })).toThrow(
+        /CORS_ORIGINS must be \* or a comma-separated list/,
+      );
+    }
+  });
+
+  it('reads the HTTP timeouts, refusing headers that may take longer than the whole request', () => {
+    expect(
+      loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_HEADERS_TIMEOUT_MS: '2000' }).edge,
+    ).toMatchObject({ requestTimeoutMs: 5000, headersTimeoutMs: 2000 });
+    expect(() => loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_HEADERS_TIMEOUT_MS: '6000' })).toThrow(
+      /HTTP_HEADERS_TIMEOUT_MS must not be longer than HTTP_REQUEST_TIMEOUT_MS/,
+    );
+    expect(() => loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '10' })).toThrow(/HTTP_REQUEST_TIMEOUT_MS/);
+  });
+
+  it('reads the token policy: 30 days at most by default, optional issuer and audience', () => {
+    expect(loadConfig({}).tokens).toEqual({
+      maxLifetimeSeconds: 2_592_000,
+      issuer: undefined,
+      audience: undefined,
+    });
+    expect(
+      loadConfig({
+        JWT_MAX_LIFETIME_SECONDS: '3600',
+        JWT_ISSUER: 'https://auth.example',
+        JWT_AUDIENCE: 'api',
+      }).tokens,
+    ).toEqual({ maxLifetimeSeconds: 3600, issuer: 'https://auth.example', audience: 'api' });
+    expect(() => loadConfig({ JWT_MAX_LIFETIME_SECONDS: '0' })).toThrow(/JWT_MAX_LIFETIME_SECONDS/);
+    expect(() => loadConfig({ JWT_ISSUER: 'x'.repeat(300) })).toThrow(/JWT_ISSUER must be at most 255/);
+  });
+
   it('refuses values it cannot use, naming them', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(ConfigError);
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT must be a whole number from 0 to 65535/);
