@@ -16,6 +16,8 @@ export interface ProductRecord {
   backorderLimit: number | null;
   lowStockThreshold: number | null;
   restockLeadTimeDays: number | null;
+  /** Units one customer may hold (ordered, not yet shipped); null: no cap. */
+  maxPerCustomer: number | null;
   createdAt: Date;
 }
 

@@ -1,8 +1,9 @@
 import type { StockRecord } from '../db/records.ts';
 import type { PlannedLine } from '../db/repos/orders.ts';
 import type { LockedStock } from '../db/repos/stock.ts';
+import { MAX_TOTAL, totalOverflow } from '../rules/stock-rules.ts';
 import { availableUnits, remainingCapacity } from './availability.ts';
-import { BackorderLimitError, BackorderNotAllowedError, NotFoundError } from './errors.ts';
+import { BackorderLimitError, BackorderNotAllowedError, NotFoundError, TotalLimitError } from './errors.ts';
 
 export interface OrderLineInput {
   productId: number;
@@ -12,7 +13,10 @@ export interface OrderLineInput {
 /** Why a line cannot be served, before the (optional) ETA for the checkout is looked up. */
 export type LineRefusal =
   | { kind: 'insufficient'; productId: number; available: number; missing: number; stock: StockRecord }
-  | { kind: 'error'; error: BackorderNotAllowedError | BackorderLimitError | NotFoundError };
+  | {
+      kind: 'error';
+      error: BackorderNotAllowedError | BackorderLimitError | NotFoundError | TotalLimitError;
+    };
 
 /**
  * Decides each line against the locked stock rows: take what is available, backorder the rest, or refuse.
@@ -54,6 +58,14 @@ export function planOrder(
       queueLength: stock.queueLength + (rest > 0 ? 1 : 0),
       unitsOnBackorder: stock.unitsOnBackorder + rest,
     });
+  }
+  // Every line fits: the product's totals after the whole order must still be countable.
+  for (const [productId, after] of running) {
+    const overflow = totalOverflow(locked.get(productId)!.stock, after);
+    if (overflow) {
+      const error = new TotalLimitError(productId, overflow.total, MAX_TOTAL, overflow.remaining);
+      return { refusal: { kind: 'error', error } };
+    }
   }
   return { lines: planned };
 }

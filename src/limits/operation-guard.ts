@@ -8,6 +8,13 @@ import { limitRefusal } from './refusal.ts';
 
 const WHO: Record<Role, string> = { anonymous: 'anonymous callers', customer: 'customers', staff: 'staff' };
 
+const costs = new WeakMap<object, number>();
+
+/** The estimated cost of the operation judged with this context (admission control weighs it). */
+export function judgedCost(contextValue: unknown): number | null {
+  return contextValue && typeof contextValue === 'object' ? (costs.get(contextValue) ?? null) : null;
+}
+
 /** What is refused about an operation before it runs: NUL characters, over-deep variables, cost. */
 export function operationRefusal(args: ExecutionArgs, budgets: CostBudgets): GraphQLError | null {
   const strings = stringsRefusal(args.document, args.variableValues);
@@ -20,6 +27,9 @@ export function operationRefusal(args: ExecutionArgs, budgets: CostBudgets): Gra
     operationName: args.operationName,
     contextValue: (args.contextValue as object | undefined) ?? {},
   });
+  if (cost !== null && args.contextValue && typeof args.contextValue === 'object') {
+    costs.set(args.contextValue, cost);
+  }
   const budget = budgets[role];
   if (cost === null || cost <= budget) return null;
   return limitRefusal(

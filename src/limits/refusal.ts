@@ -20,3 +20,27 @@ export function inputRefusal(message: string): GraphQLError {
     extensions: { code: 'BAD_USER_INPUT', http: { spec: true, status: 400 } },
   });
 }
+
+/**
+ * Refused for now, not for what it asks: too often (RATE_LIMITED, HTTP 429) or while the service is busy
+ * (OVERLOADED, HTTP 503). `extensions.limit` names the limit, so refusals can be counted by it; the same
+ * error ends the operation alone over WebSocket and Server-Sent Events.
+ */
+export function busyRefusal(
+  code: 'RATE_LIMITED' | 'OVERLOADED',
+  limit: string,
+  message: string,
+  retryAfterSeconds: number,
+): GraphQLError {
+  return new GraphQLError(message, {
+    extensions: {
+      code,
+      limit,
+      retryAfter: retryAfterSeconds,
+      http: {
+        status: code === 'RATE_LIMITED' ? 429 : 503,
+        headers: { 'Retry-After': String(retryAfterSeconds) },
+      },
+    },
+  });
+}

@@ -2,6 +2,7 @@ import {
   BackorderLimitError,
   BackorderNotAllowedError,
   BackorderNotCancellableError,
+  CustomerLimitError,
   DuplicateSkuError,
   IdempotencyConflictError,
   InboundClosedError,
@@ -11,8 +12,10 @@ import {
   NotFoundError,
   NothingToShipError,
   StockBelowAllocatedError,
+  TotalLimitError,
   type UserError,
 } from '../domain/errors.ts';
+import { TOTAL_NAMES } from '../rules/stock-rules.ts';
 import { builder } from './builder.ts';
 import { toGlobalId } from './ids.ts';
 
@@ -112,4 +115,35 @@ builder.objectType(NothingToShipError, {
   name: 'NothingToShipError',
   interfaces: [ErrorInterface],
   fields: () => ({}),
+});
+
+builder.objectType(CustomerLimitError, {
+  name: 'CustomerLimitError',
+  description: "The order would take the customer past the product's per-customer cap (maxPerCustomer).",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    productId: t.id({ resolve: (e) => toGlobalId('Product', e.productId) }),
+    limit: t.exposeInt('limit'),
+    remaining: t.exposeInt('remaining', {
+      description: 'What the customer could still order of the product before this order; never below 0.',
+    }),
+  }),
+});
+
+const TotalName = builder.enumType('TotalName', {
+  description: 'A total of a product that a write can grow.',
+  values: TOTAL_NAMES,
+});
+
+builder.objectType(TotalLimitError, {
+  name: 'TotalLimitError',
+  description:
+    "The write would take one of the product's totals past the largest count the API can show (2,147,483,647).",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    productId: t.id({ resolve: (e) => toGlobalId('Product', e.productId) }),
+    total: t.field({ type: TotalName, resolve: (e) => e.total }),
+    limit: t.exposeInt('limit'),
+    remaining: t.exposeInt('remaining', { description: 'How much the total could still grow.' }),
+  }),
 });

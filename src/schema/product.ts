@@ -27,6 +27,11 @@ builder.node(Product, {
     }),
     lowStockThreshold: t.exposeInt('lowStockThreshold', { nullable: true }),
     restockLeadTimeDays: t.exposeInt('restockLeadTimeDays', { nullable: true }),
+    maxPerCustomer: t.exposeInt('maxPerCustomer', {
+      nullable: true,
+      description:
+        'Units of this product one customer may hold (ordered, not yet shipped, less cancelled backorders); null: no cap.',
+    }),
     createdAt: t.field({ type: 'DateTime', resolve: (p) => p.createdAt }),
   }),
 });
@@ -71,6 +76,7 @@ const CreateProductInput = builder.inputType('CreateProductInput', {
     backorderLimit: t.int({ required: false }),
     lowStockThreshold: t.int({ required: false }),
     restockLeadTimeDays: t.int({ required: false }),
+    maxPerCustomer: t.int({ required: false }),
   }),
 });
 
@@ -83,6 +89,7 @@ const UpdateProductInput = builder.inputType('UpdateProductInput', {
     backorderLimit: t.int({ required: false }),
     lowStockThreshold: t.int({ required: false }),
     restockLeadTimeDays: t.int({ required: false }),
+    maxPerCustomer: t.int({ required: false }),
   }),
 });
 
@@ -112,6 +119,8 @@ builder.mutationFields((t) => ({
           restockLeadTimeDays:
             optionalIntInRange('restockLeadTimeDays', input.restockLeadTimeDays, 0, BOUNDS.leadTimeDays) ??
             null,
+          maxPerCustomer:
+            optionalIntInRange('maxPerCustomer', input.maxPerCustomer, 1, BOUNDS.counter) ?? null,
         }),
       ),
     }),
@@ -146,6 +155,12 @@ builder.mutationFields((t) => ({
                   0,
                   BOUNDS.leadTimeDays,
                 ) ?? null,
+            }
+          : {}),
+        ...(input.maxPerCustomer !== undefined
+          ? {
+              maxPerCustomer:
+                optionalIntInRange('maxPerCustomer', input.maxPerCustomer, 1, BOUNDS.counter) ?? null,
             }
           : {}),
       };

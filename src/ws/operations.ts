@@ -9,7 +9,9 @@ import type { ServerOptions } from 'graphql-ws';
 import { isAsyncIterable, type YogaServerInstance } from 'graphql-yoga';
 import type { CostBudgets } from '../limits/defaults.ts';
 import { boundErrors } from '../limits/echo.ts';
+import type { EdgeGate } from '../limits/edge-gate.ts';
 import { judgeOnce } from '../limits/operation-guard.ts';
+import { busyRefusal } from '../limits/refusal.ts';
 import { log } from '../log.ts';
 
 type Result = ExecutionResult | AsyncIterable<ExecutionResult>;
@@ -20,6 +22,14 @@ interface Prepared {
   execute: Run;
   /** A subscription is started while it is being judged, so that its refusal is an `error` message. */
   stream?: AsyncIterable<ExecutionResult>;
+  /** Gives back the operation's admission once it is answered. */
+  release?: () => void;
+}
+
+/** The per-socket cap and the rate limit and admission every operation passes. */
+export interface SocketLimits {
+  subscriptionsPerSocket: number;
+  gate: EdgeGate;
 }
 
 /** Errors the service raised on purpose pass as they are; anything else is a fault, logged and masked. */
@@ -49,6 +59,7 @@ export function wsOperations(
   // biome-ignore lint/suspicious/noExplicitAny: any server and user context; only getEnveloped is used.
   yoga: Pick<YogaServerInstance<any, any>, 'getEnveloped'>,
   budgets: CostBudgets,
+  limits?: SocketLimits,
 ): Pick<ServerOptions, 'onSubscribe' | 'execute' | 'subscribe' | 'onNext' | 'onError'> {
   return {
     onSubscribe: async (ctx, _id, payload) => {
@@ -71,6 +82,23 @@ export function wsOperations(
         const refusal = judgeOnce(args, budgets);
         if (refusal) return [refusal];
         const prepared: Prepared = { execute: enveloped.execute as Run };
+        if (limits) {
+          // This operation is already among the socket's operations.
+          if (Object.keys(ctx.subscriptions).length > limits.subscriptionsPerSocket) {
+            const cap = limits.subscriptionsPerSocket;
+            return [
+              busyRefusal(
+                'RATE_LIMITED',
+                'subscriptionsPerSocket',
+                `At most ${cap} operations open at once per socket.`,
+                1,
+              ),
+            ];
+          }
+          const ticket = await limits.gate.enter(args);
+          if (!('release' in ticket)) return [ticket];
+          prepared.release = ticket.release;
+        }
         if (getOperationAST(document, payload.operationName)?.operation === 'subscription') {
           const started = await (enveloped.subscribe as Run)(args);
           if (!isAsyncIterable(started)) {
@@ -88,10 +116,13 @@ export function wsOperations(
       }
     },
     execute: async (args) => {
+      const prepared = args.rootValue as Prepared;
       try {
-        return await (args.rootValue as Prepared).execute(args);
+        return await prepared.execute(args);
       } catch (err) {
         return { errors: [asOperationError(err)] };
+      } finally {
+        prepared.release?.();
       }
     },
     subscribe: (args) => (args.rootValue as Prepared).stream!,

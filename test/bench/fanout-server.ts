@@ -14,6 +14,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { AbuseLimits } from '../../src/limits/abuse-settings.ts';
 import { type App, buildApp } from '../../src/server.ts';
 
 interface Request {
@@ -23,6 +24,8 @@ interface Request {
   jwtSecret?: string;
   poolMax?: number;
   statementTimeoutMs?: number;
+  /** Rate limits, connection caps and admission control; the defaults when omitted. */
+  abuse?: AbuseLimits;
   gc?: boolean;
 }
 
@@ -62,6 +65,7 @@ async function handle(request: Request): Promise<Record<string, unknown>> {
         },
         mergeWindowMs: 100,
         production: false,
+        ...(request.abuse ? { abuse: request.abuse } : {}),
       });
       const { url } = await app.start(0, '127.0.0.1');
       return { url };

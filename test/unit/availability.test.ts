@@ -16,6 +16,7 @@ const product = (over: Partial<ProductRecord> = {}): ProductRecord => ({
   backorderLimit: null,
   lowStockThreshold: null,
   restockLeadTimeDays: null,
+  maxPerCustomer: null,
   createdAt: new Date(0),
   ...over,
 });

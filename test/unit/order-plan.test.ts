@@ -19,6 +19,7 @@ function product(
         backorderLimit: policy.backorderLimit ?? null,
         lowStockThreshold: null,
         restockLeadTimeDays: null,
+        maxPerCustomer: null,
         createdAt: new Date(0),
       },
       stock: { productId: id, onHand: 0, allocated: 0, queueLength: 0, unitsOnBackorder: 0, ...stock },

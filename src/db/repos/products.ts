@@ -11,6 +11,7 @@ const columns = [
   'backorder_limit as backorderLimit',
   'low_stock_threshold as lowStockThreshold',
   'restock_lead_time_days as restockLeadTimeDays',
+  'max_per_customer as maxPerCustomer',
   'created_at as createdAt',
 ] as const;
 
@@ -21,6 +22,7 @@ export interface NewProduct {
   backorderLimit: number | null;
   lowStockThreshold: number | null;
   restockLeadTimeDays: number | null;
+  maxPerCustomer?: number | null;
 }
 
 /** Inserts the product and its stock row; returns undefined when the sku is taken. */
@@ -34,6 +36,7 @@ export async function insertProduct(ex: Executor, p: NewProduct): Promise<Produc
       backorder_limit: p.backorderLimit,
       low_stock_threshold: p.lowStockThreshold,
       restock_lead_time_days: p.restockLeadTimeDays,
+      max_per_customer: p.maxPerCustomer ?? null,
     })
     .onConflict((oc) => oc.column('sku').doNothing())
     .returning(columns)
@@ -55,6 +58,7 @@ export async function updateProduct(
   if (patch.backorderLimit !== undefined) set.backorder_limit = patch.backorderLimit;
   if (patch.lowStockThreshold !== undefined) set.low_stock_threshold = patch.lowStockThreshold;
   if (patch.restockLeadTimeDays !== undefined) set.restock_lead_time_days = patch.restockLeadTimeDays;
+  if (patch.maxPerCustomer !== undefined) set.max_per_customer = patch.maxPerCustomer;
   return ex.updateTable('product').set(set).where('id', '=', id).returning(columns).executeTakeFirst();
 }
 

@@ -1,0 +1,85 @@
+import { createConnection } from 'node:net';
+import type { Client } from 'graphql-ws';
+import {
+  type AbuseLimits,
+  type AdmissionSettings,
+  type ConnectionCaps,
+  DEFAULT_ABUSE_LIMITS,
+  type RateLimitSettings,
+} from '../../src/limits/abuse-settings.ts';
+
+/** The defaults with some settings changed. */
+export function abuseLimits(
+  over: {
+    rate?: Partial<RateLimitSettings>;
+    connections?: Partial<ConnectionCaps>;
+    admission?: Partial<AdmissionSettings>;
+  } = {},
+): AbuseLimits {
+  return {
+    rate: { ...DEFAULT_ABUSE_LIMITS.rate, ...over.rate },
+    connections: { ...DEFAULT_ABUSE_LIMITS.connections, ...over.connections },
+    admission: { ...DEFAULT_ABUSE_LIMITS.admission, ...over.admission },
+  };
+}
+
+export interface Outcome {
+  kind: 'next' | 'error' | 'closed';
+  data?: unknown;
+  errors?: readonly { message: string; extensions?: Record<string, unknown> }[];
+  code?: number;
+}
+
+/** The first thing an operation over WebSocket gets: data, an `error` message, or the socket's close. */
+export function once(client: Client, payload: { query: string; variables?: Record<string, unknown> }) {
+  return new Promise<Outcome>((resolve) => {
+    let settled = false;
+    const settle = (outcome: Outcome) => {
+      if (!settled) {
+        settled = true;
+        resolve(outcome);
+      }
+    };
+    client.subscribe(payload, {
+      next: (result) =>
+        settle({ kind: 'next', data: result.data, errors: result.errors as Outcome['errors'] }),
+      error: (err) =>
+        settle(
+          Array.isArray(err)
+            ? { kind: 'error', errors: err }
+            : { kind: 'closed', code: (err as { code?: number }).code },
+        ),
+      complete: () => settle({ kind: 'next' }),
+    });
+  });
+}
+
+/** Redis for the tests: REDIS_URL, else the machine's. */
+export const TEST_REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+
+/** Whether something answers on the Redis port (a plain TCP connect, so no client retries linger). */
+export function redisReachable(url = TEST_REDIS_URL): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: hostname, port: Number(port || 6379) });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/**
+ * Redis tests run when Redis answers; with REQUIRE_REDIS=1 (CI) a missing Redis fails them instead of
+ * skipping them.
+ */
+export async function redisForTests(url = TEST_REDIS_URL): Promise<boolean> {
+  const up = await redisReachable(url);
+  if (!up && process.env.REQUIRE_REDIS === '1') {
+    throw new Error(`REQUIRE_REDIS=1 but Redis does not answer at ${url}`);
+  }
+  return up;
+}
