@@ -59,3 +59,11 @@ export function createDb(
   });
   return { db, pool, queries };
 }
+
+/**
+ * Another handle on the same pool whose statements are not counted: for work that runs after commit
+ * (relaying events, delivering webhooks), so that what a request costs stays countable on its own.
+ */
+export function backgroundDb(pool: pg.Pool): Db {
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}

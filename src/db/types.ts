@@ -19,6 +19,7 @@ export interface ProductTable {
   backorder_limit: number | null;
   low_stock_threshold: number | null;
   restock_lead_time_days: number | null;
+  max_per_customer: ColumnType<number | null, number | null | undefined, number | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -98,6 +99,109 @@ export interface BackorderTable {
   updated_at: Timestamp;
 }
 
+export interface OutboxCursorTable {
+  name: string;
+  seq: number;
+}
+
+export interface OutboxEventTable {
+  position: Generated<number>;
+  id: string;
+  type: string;
+  source_seq: number;
+  subject: string;
+  sequence: number;
+  customer_id: string | null;
+  product_id: number | null;
+  body: string;
+  created_at: Timestamp;
+}
+
+export interface OutboxSubjectTable {
+  subject: string;
+  sequence: number;
+}
+
+export interface BackorderEtaNoticeTable {
+  backorder_id: number;
+  eta: Date | null;
+  lead_days: number | null;
+  notified_at: Timestamp;
+}
+
+export type WebhookDeliveryStatusValue = 'PENDING' | 'DELIVERED' | 'DEAD';
+
+export interface WebhookEndpointTable {
+  id: Generated<number>;
+  url: string;
+  description: string | null;
+  event_types: string[];
+  enabled: Generated<boolean>;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: Date | null;
+  disabled_reason: string | null;
+  failing_since: Date | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface WebhookDeliveryTable {
+  id: Generated<number>;
+  endpoint_id: number;
+  event_position: number;
+  subject: string;
+  status: ColumnType<
+    WebhookDeliveryStatusValue,
+    WebhookDeliveryStatusValue | undefined,
+    WebhookDeliveryStatusValue
+  >;
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  leased_until: Date | null;
+  last_status: number | null;
+  last_error: string | null;
+  delivered_at: Date | null;
+  created_at: Timestamp;
+}
+
+export interface WebhookAttemptTable {
+  id: Generated<number>;
+  delivery_id: number;
+  attempted_at: Timestamp;
+  status: number | null;
+  error: string | null;
+  duration_ms: number;
+}
+
+export type AvailabilityRequestStatusValue = 'OPEN' | 'FULFILLED' | 'CANCELLED';
+
+export interface AvailabilityRequestTable {
+  id: Generated<number>;
+  customer_id: string;
+  product_id: number;
+  status: ColumnType<
+    AvailabilityRequestStatusValue,
+    AvailabilityRequestStatusValue | undefined,
+    AvailabilityRequestStatusValue
+  >;
+  created_at: Timestamp;
+  closed_at: Date | null;
+}
+
+export interface NotificationTable {
+  id: Generated<number>;
+  customer_id: string;
+  event_id: string;
+  type: string;
+  message: string;
+  product_id: number | null;
+  order_id: number | null;
+  backorder_id: number | null;
+  created_at: Timestamp;
+  read_at: Date | null;
+}
+
 export interface Database {
   product: ProductTable;
   stock: StockTable;
@@ -107,4 +211,13 @@ export interface Database {
   customer_order: CustomerOrderTable;
   order_line: OrderLineTable;
   backorder: BackorderTable;
+  outbox_cursor: OutboxCursorTable;
+  outbox_event: OutboxEventTable;
+  outbox_subject: OutboxSubjectTable;
+  backorder_eta_notice: BackorderEtaNoticeTable;
+  webhook_endpoint: WebhookEndpointTable;
+  webhook_delivery: WebhookDeliveryTable;
+  webhook_attempt: WebhookAttemptTable;
+  availability_request: AvailabilityRequestTable;
+  notification: NotificationTable;
 }

@@ -38,7 +38,7 @@ export async function cancelBackorder(
     customerId: current.customerId,
     released: effect.released,
   });
-  await changeStock(tx, actor, locked.stock, {
+  await changeStock(tx, actor, locked, {
     movements: [{ kind: 'RELEASE', quantity: -effect.released, reference: `backorder:${current.id}` }],
     queue: { length: effect.leftQueue ? -1 : 0, units: -effect.missing },
   });

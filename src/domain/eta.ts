@@ -20,23 +20,51 @@ export function ceilToHour(time: Date): Date {
 }
 
 /**
- * The expectedAt of the open shipment (walked by expectedAt) at which `units` are covered; past the
- * planned supply, now + lead time rounded up to the next full hour; null when there is no lead time.
+ * What an ETA rests on: the open shipment (walked by expectedAt) at which `units` are covered, or, past
+ * the planned supply, the product's lead time from whenever it is read; null when there is no lead time.
  * `inbound` must be sorted by expectedAt.
  */
+export type EtaBasis = { at: Date } | { leadDays: number } | null;
+
+export function coverageBasis(
+  units: number,
+  inbound: readonly OpenInbound[],
+  restockLeadTimeDays: number | null,
+): EtaBasis {
+  let covered = 0;
+  for (const shipment of inbound) {
+    covered += shipment.remaining;
+    if (covered >= units) return { at: shipment.expectedAt };
+  }
+  return restockLeadTimeDays === null ? null : { leadDays: restockLeadTimeDays };
+}
+
+/** The date a basis means now: a shipment's date, or now + lead time rounded up to the next full hour. */
+export function etaAt(basis: EtaBasis, now: Date): Date | null {
+  if (basis === null) return null;
+  if ('at' in basis) return basis.at;
+  return ceilToHour(new Date(now.getTime() + basis.leadDays * DAY_MS));
+}
+
 export function estimateCoverage(
   units: number,
   inbound: readonly OpenInbound[],
   restockLeadTimeDays: number | null,
   now: Date,
 ): Date | null {
-  let covered = 0;
-  for (const shipment of inbound) {
-    covered += shipment.remaining;
-    if (covered >= units) return shipment.expectedAt;
+  return etaAt(coverageBasis(units, inbound, restockLeadTimeDays), now);
+}
+
+/**
+ * Whether an ETA moved by at least `marginMs` between two bases, both read at the same instant, so that
+ * the clock alone never moves one: two lead-time ETAs differ only by their number of days.
+ */
+export function etaMoved(before: EtaBasis, after: EtaBasis, now: Date, marginMs: number): boolean {
+  if (before === null || after === null) return before !== after;
+  if ('leadDays' in before && 'leadDays' in after) {
+    return Math.abs(before.leadDays - after.leadDays) * DAY_MS >= marginMs;
   }
-  if (restockLeadTimeDays === null) return null;
-  return ceilToHour(new Date(now.getTime() + restockLeadTimeDays * DAY_MS));
+  return Math.abs(etaAt(before, now)!.getTime() - etaAt(after, now)!.getTime()) >= marginMs;
 }
 
 /**
@@ -56,4 +84,14 @@ export function backorderEta(
     restockLeadTimeDays,
     now,
   );
+}
+
+/** The basis of a queued backorder's ETA; null outside the queue or without supply or lead time. */
+export function backorderEtaBasis(
+  rank: { unitsAhead: number; missing: number } | null,
+  restockLeadTimeDays: number | null,
+  inbound: readonly InboundRecord[],
+): EtaBasis {
+  if (!rank) return null;
+  return coverageBasis(rank.unitsAhead + rank.missing, inbound.map(toOpenInbound), restockLeadTimeDays);
 }

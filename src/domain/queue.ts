@@ -1,8 +1,9 @@
 import type { StockRecord } from '../db/records.ts';
 import { allocateToQueue, type Fill } from '../db/repos/backorders.ts';
-import { applyStockChanges, type NewMovement } from '../db/repos/stock.ts';
+import { applyStockChanges, type LockedStock, type NewMovement } from '../db/repos/stock.ts';
 import type { WriteTx } from '../db/transaction.ts';
-import { availableUnits, countersOf } from '../rules/stock-rules.ts';
+import { availableUnits, countersOf, stockLevelCrossing } from '../rules/stock-rules.ts';
+import { fulfilRequestsOf } from './alerts.ts';
 import type { Actor } from './types.ts';
 
 export interface StockChangeInput {
@@ -18,6 +19,40 @@ export interface StockChangeInput {
  * order (one more statement, only when someone waits and units are free), and record the fill.
  */
 export async function changeStock(
+  tx: WriteTx,
+  actor: Actor,
+  locked: LockedStock,
+  change: StockChangeInput,
+): Promise<{ stock: StockRecord; fill: Fill | null }> {
+  const result = await moveUnits(tx, actor, locked.stock, change);
+  await recordCrossing(tx, locked, result.stock);
+  return result;
+}
+
+/**
+ * Tells the shop when a product comes back into stock or runs low (the low-stock threshold, unset: 0);
+ * coming back spends every open back-in-stock request of the product, in this same transaction.
+ */
+export async function recordCrossing(
+  tx: WriteTx,
+  locked: LockedStock,
+  after: { onHand: number; allocated: number },
+): Promise<void> {
+  const availableBefore = availableUnits(locked.stock);
+  const availableAfter = availableUnits(after);
+  const crossing = stockLevelCrossing(availableBefore, availableAfter, locked.product.lowStockThreshold);
+  if (!crossing) return;
+  tx.record({
+    type: 'StockLevelCrossed',
+    productId: locked.product.id,
+    crossing,
+    availableBefore,
+    availableAfter,
+  });
+  if (crossing === 'BACK_IN_STOCK') await fulfilRequestsOf(tx, locked.product.id);
+}
+
+async function moveUnits(
   tx: WriteTx,
   actor: Actor,
   locked: StockRecord,

@@ -3,11 +3,13 @@ import type { Allocation } from '../db/repos/backorders.ts';
 import { lockInbound, updateInbound } from '../db/repos/inbound.ts';
 import { lockStock } from '../db/repos/stock.ts';
 import type { WriteTx } from '../db/transaction.ts';
+import { MAX_TOTAL, totalOverflow } from '../rules/stock-rules.ts';
 import {
   InboundClosedError,
   InboundProductMismatchError,
   NotFoundError,
   StockBelowAllocatedError,
+  TotalLimitError,
 } from './errors.ts';
 import { changeStock } from './queue.ts';
 import type { Actor } from './types.ts';
@@ -24,6 +26,12 @@ async function lockOne(tx: WriteTx, productId: number) {
   return locked;
 }
 
+/** Units arriving may not take onHand past what a count can show: refused before anything is written. */
+function checkOnHandFits(stock: StockRecord, delta: number): void {
+  const overflow = totalOverflow(stock, { ...stock, onHand: stock.onHand + delta });
+  if (overflow) throw new TotalLimitError(stock.productId, overflow.total, MAX_TOTAL, overflow.remaining);
+}
+
 /**
  * Units arrive: onHand grows, the queue is served first, and with an inbound shipment the units count
  * against it (closing it once it is complete). Locks: the stock row, then the shipment row.
@@ -34,6 +42,7 @@ export async function receiveStock(
   input: { productId: number; quantity: number; inboundId: number | null },
 ): Promise<StockChangeResult> {
   const { product, stock } = await lockOne(tx, input.productId);
+  checkOnHandFits(stock, input.quantity);
   let reference: string | null = null;
   if (input.inboundId !== null) {
     const inbound = await lockInbound(tx, input.inboundId);
@@ -53,9 +62,14 @@ export async function receiveStock(
     quantity: input.quantity,
     inboundId: input.inboundId,
   });
-  const changed = await changeStock(tx, actor, stock, {
-    movements: [{ kind: 'RECEIPT', quantity: input.quantity, reference }],
-  });
+  const changed = await changeStock(
+    tx,
+    actor,
+    { product, stock },
+    {
+      movements: [{ kind: 'RECEIPT', quantity: input.quantity, reference }],
+    },
+  );
   return { product, stock: changed.stock, allocations: changed.fill?.allocations ?? [] };
 }
 
@@ -69,9 +83,15 @@ export async function adjustStock(
   if (stock.onHand + input.delta < stock.allocated) {
     throw new StockBelowAllocatedError(product.id, stock.onHand, stock.allocated, input.delta);
   }
+  checkOnHandFits(stock, input.delta);
   tx.record({ type: 'StockAdjusted', productId: product.id, delta: input.delta });
-  const changed = await changeStock(tx, actor, stock, {
-    movements: [{ kind: 'ADJUSTMENT', quantity: input.delta, reason: input.reason }],
-  });
+  const changed = await changeStock(
+    tx,
+    actor,
+    { product, stock },
+    {
+      movements: [{ kind: 'ADJUSTMENT', quantity: input.delta, reason: input.reason }],
+    },
+  );
   return { product, stock: changed.stock, allocations: changed.fill?.allocations ?? [] };
 }

@@ -24,8 +24,9 @@ import { type Authenticator, createAuthenticator } from '../../src/auth.ts';
 import { createDb, type Db } from '../../src/db/connect.ts';
 import { requestHash } from '../../src/domain/orders.ts';
 import type { Actor } from '../../src/domain/types.ts';
+import type { AbuseLimits } from '../../src/limits/abuse-settings.ts';
 import { fromGlobalId } from '../../src/schema/ids.ts';
-import { type App, buildApp } from '../../src/server.ts';
+import { type App, type AppConfig, buildApp } from '../../src/server.ts';
 
 // ---------------------------------------------------------------------------------------------------------
 // Progress and settings
@@ -331,7 +332,12 @@ async function machineWith(pool: pg.Pool, kind: string): Promise<Machine> {
  * A fresh database with the service running on it (127.0.0.1, a free port), with `poolMax` connections
  * for the service's pool. Everything is undone by cleanup().
  */
-export async function startBench(options: { poolMax: number; statementTimeoutMs?: number }): Promise<Bench> {
+export async function startBench(options: {
+  poolMax: number;
+  statementTimeoutMs?: number;
+  /** Settings of the service over its defaults (the benchmark prints those it sets). */
+  app?: Partial<AppConfig>;
+}): Promise<Bench> {
   const { databaseUrl, name, kind } = await createBenchDatabase();
 
   const statementTimeoutMs = options.statementTimeoutMs ?? 120_000;
@@ -341,6 +347,7 @@ export async function startBench(options: { poolMax: number; statementTimeoutMs?
     pool: { max: options.poolMax, connectionTimeoutMs: 30_000, statementTimeoutMs },
     mergeWindowMs: 100,
     production: false,
+    ...options.app,
   });
   const { url } = await app.start(0, '127.0.0.1');
   onCleanup('stop the service', () => app.stop());
@@ -917,7 +924,7 @@ export interface ServiceProcess {
  */
 export async function startServiceProcess(
   databaseUrl: string,
-  options: { poolMax: number; statementTimeoutMs?: number },
+  options: { poolMax: number; statementTimeoutMs?: number; abuse?: AbuseLimits },
 ): Promise<ServiceProcess> {
   const rpc = await ChildProcessRpc.start('./fanout-server.ts', 'service process', { exposeGc: true });
   const { url } = await rpc.request<{ url: string }>({
@@ -926,6 +933,7 @@ export async function startServiceProcess(
     jwtSecret: BENCH_SECRET,
     poolMax: options.poolMax,
     statementTimeoutMs: options.statementTimeoutMs ?? 120_000,
+    ...(options.abuse ? { abuse: options.abuse } : {}),
   });
   progress(`service at ${url} in process ${rpc.pid}, app pool ${options.poolMax}`);
   return {

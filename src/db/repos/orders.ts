@@ -199,12 +199,21 @@ export interface ShippedProduct {
   units: number;
 }
 
+export interface ShippedUnits {
+  products: ShippedProduct[];
+  /** Backorders that shipped units now; complete: all of theirs have shipped. */
+  backorders: { id: number; productId: number; complete: boolean }[];
+}
+
 /**
  * Ships every allocated, unshipped unit of an order in one statement: lines and backorders. Returns the
  * units per product, for the stock counters and the ledger. The stock rows and the order row must be locked.
  */
-export async function shipOrderUnits(tx: WriteTx, orderId: number): Promise<ShippedProduct[]> {
-  const { rows } = await sql<ShippedProduct>`
+export async function shipOrderUnits(tx: WriteTx, orderId: number): Promise<ShippedUnits> {
+  const { rows } = await sql<{
+    products: ShippedProduct[] | null;
+    backorders: ShippedUnits['backorders'] | null;
+  }>`
     WITH due AS (
       SELECT l.id, l.product_id, l.quantity_taken + coalesce(b.quantity_allocated, 0) AS allocated,
         l.quantity_shipped AS shipped
@@ -220,11 +229,17 @@ export async function shipOrderUnits(tx: WriteTx, orderId: number): Promise<Ship
         status = ${statusAfterShippingSql('b')},
         updated_at = now()
       WHERE b.order_id = ${orderId} AND b.quantity_allocated > b.quantity_shipped
-      RETURNING b.id
+      RETURNING b.id, b.product_id, b.quantity_allocated = b.quantity AS complete
+    ), per_product AS (
+      SELECT product_id, sum(units)::int AS units FROM lines GROUP BY product_id
     )
-    SELECT product_id AS "productId", sum(units)::int AS units FROM lines GROUP BY product_id ORDER BY product_id
+    SELECT
+      (SELECT json_agg(json_build_object('productId', product_id, 'units', units) ORDER BY product_id)
+         FROM per_product) AS products,
+      (SELECT json_agg(json_build_object('id', id, 'productId', product_id, 'complete', complete) ORDER BY id)
+         FROM backorders) AS backorders
   `.execute(tx.trx);
-  return rows;
+  return { products: rows[0]?.products ?? [], backorders: rows[0]?.backorders ?? [] };
 }
 
 /** Locks an order's row: ship and cancel take it after the stock rows, so they see each other's changes. */

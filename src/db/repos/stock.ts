@@ -51,6 +51,7 @@ export async function lockStock(
       'p.backorder_limit as backorderLimit',
       'p.low_stock_threshold as lowStockThreshold',
       'p.restock_lead_time_days as restockLeadTimeDays',
+      'p.max_per_customer as maxPerCustomer',
       'p.created_at as createdAt',
     ])
     .where('s.product_id', '=', (eb) => eb.fn.any(eb.val(ids)))
@@ -68,6 +69,7 @@ export async function lockStock(
         backorderLimit: r.backorderLimit,
         lowStockThreshold: r.lowStockThreshold,
         restockLeadTimeDays: r.restockLeadTimeDays,
+        maxPerCustomer: r.maxPerCustomer,
         createdAt: r.createdAt,
       },
       stock: {

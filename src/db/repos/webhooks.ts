@@ -1,0 +1,424 @@
+import { sql } from 'kysely';
+import type { PageWindow } from '../records.ts';
+import type { Executor, WriteTx } from '../transaction.ts';
+import type { WebhookDeliveryStatusValue } from '../types.ts';
+import { keysetPage } from './keyset.ts';
+
+/** Webhook endpoints and deliveries: what staff manage and what the delivery worker claims and settles. */
+
+export interface WebhookEndpointRecord {
+  id: number;
+  url: string;
+  description: string | null;
+  eventTypes: string[];
+  enabled: boolean;
+  disabledReason: string | null;
+  failingSince: Date | null;
+  previousSecretExpiresAt: Date | null;
+  createdAt: Date;
+}
+
+export interface WebhookDeliveryRecord {
+  id: number;
+  endpointId: number;
+  eventId: string;
+  eventType: string;
+  subject: string;
+  body: string;
+  status: WebhookDeliveryStatusValue;
+  attempts: number;
+  nextAttemptAt: Date;
+  lastStatus: number | null;
+  lastError: string | null;
+  deliveredAt: Date | null;
+  createdAt: Date;
+}
+
+const endpointColumns = [
+  'id',
+  'url',
+  'description',
+  'event_types as eventTypes',
+  'enabled',
+  'disabled_reason as disabledReason',
+  'failing_since as failingSince',
+  'previous_secret_expires_at as previousSecretExpiresAt',
+  'created_at as createdAt',
+] as const;
+
+export async function insertEndpoint(
+  tx: WriteTx,
+  v: { url: string; description: string | null; eventTypes: string[]; enabled: boolean; secret: string },
+): Promise<WebhookEndpointRecord> {
+  return tx.trx
+    .insertInto('webhook_endpoint')
+    .values({
+      url: v.url,
+      description: v.description,
+      event_types: v.eventTypes,
+      enabled: v.enabled,
+      secret: v.secret,
+    })
+    .returning(endpointColumns)
+    .executeTakeFirstOrThrow();
+}
+
+export interface EndpointPatch {
+  url?: string;
+  description?: string | null;
+  eventTypes?: string[];
+  enabled?: boolean;
+}
+
+/** Applies the patch; enabling clears why the endpoint was disabled and how long it has been failing. */
+export async function updateEndpoint(
+  tx: WriteTx,
+  id: number,
+  patch: EndpointPatch,
+): Promise<WebhookEndpointRecord | undefined> {
+  return tx.trx
+    .updateTable('webhook_endpoint')
+    .set({
+      ...(patch.url !== undefined ? { url: patch.url } : {}),
+      ...(patch.description !== undefined ? { description: patch.description } : {}),
+      ...(patch.eventTypes !== undefined ? { event_types: patch.eventTypes } : {}),
+      ...(patch.enabled !== undefined ? { enabled: patch.enabled } : {}),
+      ...(patch.enabled === true ? { disabled_reason: null, failing_since: null } : {}),
+      updated_at: sql`now()`,
+    })
+    .where('id', '=', id)
+    .returning(endpointColumns)
+    .executeTakeFirst();
+}
+
+/** The current secret becomes the previous one, signing alongside the new one until `overlapMs` from now. */
+export async function rotateSecret(
+  tx: WriteTx,
+  id: number,
+  secret: string,
+  overlapMs: number,
+): Promise<WebhookEndpointRecord | undefined> {
+  return tx.trx
+    .updateTable('webhook_endpoint')
+    .set({
+      previous_secret: sql`secret`,
+      previous_secret_expires_at: sql`now() + make_interval(secs => ${overlapMs / 1000})`,
+      secret,
+      updated_at: sql`now()`,
+    })
+    .where('id', '=', id)
+    .returning(endpointColumns)
+    .executeTakeFirst();
+}
+
+export async function deleteEndpoint(tx: WriteTx, id: number): Promise<boolean> {
+  const result = await tx.trx.deleteFrom('webhook_endpoint').where('id', '=', id).executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}
+
+export async function findEndpointsByIds(
+  ex: Executor,
+  ids: readonly number[],
+): Promise<WebhookEndpointRecord[]> {
+  if (ids.length === 0) return [];
+  return ex
+    .selectFrom('webhook_endpoint')
+    .select(endpointColumns)
+    .where('id', 'in', [...ids])
+    .execute();
+}
+
+export async function listEndpoints(
+  ex: Executor,
+  page: PageWindow<number>,
+): Promise<WebhookEndpointRecord[]> {
+  return ex.selectFrom('webhook_endpoint').select(endpointColumns).$call(keysetPage(page, false)).execute();
+}
+
+export async function countEndpoints(ex: Executor): Promise<number> {
+  const row = await ex
+    .selectFrom('webhook_endpoint')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+const deliveryColumns = [
+  'd.id',
+  'd.endpoint_id as endpointId',
+  'o.id as eventId',
+  'o.type as eventType',
+  'd.subject',
+  'o.body',
+  'd.status',
+  'd.attempts',
+  'd.next_attempt_at as nextAttemptAt',
+  'd.last_status as lastStatus',
+  'd.last_error as lastError',
+  'd.delivered_at as deliveredAt',
+  'd.created_at as createdAt',
+] as const;
+
+function deliveries(ex: Executor) {
+  return ex
+    .selectFrom('webhook_delivery as d')
+    .innerJoin('outbox_event as o', 'o.position', 'd.event_position')
+    .select(deliveryColumns);
+}
+
+export interface DeliveryFilter {
+  status: WebhookDeliveryStatusValue | null;
+  endpointId: number | null;
+}
+
+export async function findDeliveriesByIds(
+  ex: Executor,
+  ids: readonly number[],
+): Promise<WebhookDeliveryRecord[]> {
+  if (ids.length === 0) return [];
+  return deliveries(ex)
+    .where('d.id', 'in', [...ids])
+    .execute();
+}
+
+/** Newest first. */
+export async function listDeliveries(
+  ex: Executor,
+  filter: DeliveryFilter,
+  page: PageWindow<number>,
+): Promise<WebhookDeliveryRecord[]> {
+  let q = deliveries(ex);
+  if (filter.status) q = q.where('d.status', '=', filter.status);
+  if (filter.endpointId !== null) q = q.where('d.endpoint_id', '=', filter.endpointId);
+  return q.$call(keysetPage(page, true, 'd.id')).execute();
+}
+
+export async function countDeliveries(ex: Executor, filter: DeliveryFilter): Promise<number> {
+  let q = ex.selectFrom('webhook_delivery as d').select((eb) => eb.fn.countAll<number>().as('n'));
+  if (filter.status) q = q.where('d.status', '=', filter.status);
+  if (filter.endpointId !== null) q = q.where('d.endpoint_id', '=', filter.endpointId);
+  return Number((await q.executeTakeFirstOrThrow()).n);
+}
+
+/** Back to pending, due now, attempts counted afresh. */
+export async function requeueDelivery(
+  tx: WriteTx,
+  id: number,
+): Promise<{ id: number; endpointId: number } | undefined> {
+  return tx.trx
+    .updateTable('webhook_delivery')
+    .set({
+      status: 'PENDING',
+      attempts: 0,
+      next_attempt_at: sql`now()`,
+      delivered_at: null,
+      last_error: null,
+      last_status: null,
+    })
+    .where('id', '=', id)
+    .returning(['id', 'endpoint_id as endpointId'])
+    .executeTakeFirst();
+}
+
+// ---- The delivery worker ----
+
+/** A claimed delivery with everything needed to send it. */
+export interface ClaimedDelivery {
+  id: number;
+  endpointId: number;
+  attempts: number;
+  eventId: string;
+  body: string;
+  url: string;
+  secret: string;
+  /** Still signing during a rotation's overlap. */
+  previousSecret: string | null;
+}
+
+/**
+ * Enabled endpoints with deliveries that could be sent now, and how many of each endpoint's are in flight
+ * (leased) on any instance: the worker shares its capacity out between them.
+ */
+export async function endpointsWithDueWork(
+  ex: Executor,
+): Promise<{ endpointId: number; inFlight: number }[]> {
+  const { rows } = await sql<{ endpointId: number; inFlight: number }>`
+    SELECT e.id AS "endpointId",
+      (SELECT count(*) FROM webhook_delivery b
+        WHERE b.endpoint_id = e.id AND b.status = 'PENDING' AND b.leased_until > now())::int AS "inFlight"
+    FROM webhook_endpoint e
+    WHERE e.enabled AND EXISTS (
+      SELECT 1 FROM webhook_delivery d
+      WHERE d.endpoint_id = e.id AND d.status = 'PENDING' AND d.next_attempt_at <= now()
+        AND (d.leased_until IS NULL OR d.leased_until <= now()))
+  `.execute(ex);
+  return rows;
+}
+
+/**
+ * Claims up to `limit` due deliveries of one endpoint for `leaseMs`, in one short transaction. A delivery
+ * is due only when no earlier delivery of the same subject to the same endpoint is still pending, so a
+ * subject's events arrive in order; a dead one no longer holds the others back. Rows another worker is
+ * claiming are skipped, not waited for; a lease that lapsed (its worker died) can be claimed again.
+ */
+export async function claimDue(
+  ex: Executor,
+  endpointId: number,
+  limit: number,
+  leaseMs: number,
+): Promise<ClaimedDelivery[]> {
+  const { rows } = await sql<ClaimedDelivery>`
+    WITH claimed AS (
+      UPDATE webhook_delivery d
+      SET leased_until = now() + make_interval(secs => ${leaseMs / 1000})
+      WHERE d.id IN (
+        SELECT c.id FROM webhook_delivery c
+        WHERE c.endpoint_id = ${endpointId} AND c.status = 'PENDING' AND c.next_attempt_at <= now()
+          AND (c.leased_until IS NULL OR c.leased_until <= now())
+          AND NOT EXISTS (
+            SELECT 1 FROM webhook_delivery p
+            WHERE p.endpoint_id = c.endpoint_id AND p.subject = c.subject AND p.status = 'PENDING'
+              AND p.event_position < c.event_position)
+        ORDER BY c.event_position
+        LIMIT ${limit}
+        FOR UPDATE SKIP LOCKED)
+      RETURNING d.id, d.endpoint_id, d.event_position, d.attempts
+    )
+    SELECT c.id, c.endpoint_id AS "endpointId", c.attempts, o.id AS "eventId", o.body, e.url, e.secret,
+      CASE WHEN e.previous_secret_expires_at > now() THEN e.previous_secret END AS "previousSecret"
+    FROM claimed c
+    JOIN outbox_event o ON o.position = c.event_position
+    JOIN webhook_endpoint e ON e.id = c.endpoint_id
+    ORDER BY c.event_position
+  `.execute(ex);
+  return rows;
+}
+
+/** A 2xx: delivered; the endpoint is healthy again. */
+export async function markDelivered(ex: Executor, id: number, status: number): Promise<void> {
+  await sql`
+    WITH d AS (
+      UPDATE webhook_delivery
+      SET status = 'DELIVERED', delivered_at = now(), attempts = attempts + 1, last_status = ${status},
+        last_error = NULL, leased_until = NULL
+      WHERE id = ${id} AND status = 'PENDING'
+      RETURNING endpoint_id
+    )
+    UPDATE webhook_endpoint SET failing_since = NULL
+    WHERE id IN (SELECT endpoint_id FROM d) AND failing_since IS NOT NULL
+  `.execute(ex);
+}
+
+export interface FailureOutcome {
+  dead: boolean;
+  /** Set when this failure disabled the endpoint. */
+  disabledReason: string | null;
+}
+
+/**
+ * A failed attempt: recorded; the delivery waits `retryInMs`, or is dead when `dead`. The endpoint counts
+ * as failing from its first failure since its last success, and is disabled once that is `disableAfterMs`
+ * ago.
+ */
+export async function markFailed(
+  ex: Executor,
+  v: {
+    id: number;
+    status: number | null;
+    error: string;
+    durationMs: number;
+    dead: boolean;
+    retryInMs: number;
+    disableAfterMs: number;
+  },
+): Promise<FailureOutcome> {
+  const { rows } = await sql<{ dead: boolean; disabledReason: string | null }>`
+    WITH attempt AS (
+      INSERT INTO webhook_attempt (delivery_id, status, error, duration_ms)
+      VALUES (${v.id}, ${v.status}, ${v.error}, ${v.durationMs})
+    ), d AS (
+      UPDATE webhook_delivery
+      SET attempts = attempts + 1, last_status = ${v.status}, last_error = ${v.error}, leased_until = NULL,
+        status = CASE WHEN ${v.dead}::boolean THEN 'DEAD' ELSE 'PENDING' END,
+        next_attempt_at = now() + make_interval(secs => ${v.retryInMs / 1000})
+      WHERE id = ${v.id} AND status = 'PENDING'
+      RETURNING endpoint_id, status
+    ), e AS (
+      UPDATE webhook_endpoint w
+      SET failing_since = coalesce(w.failing_since, now()),
+        enabled = w.enabled AND NOT coalesce(w.failing_since < now() - make_interval(secs => ${v.disableAfterMs / 1000}), false),
+        disabled_reason = CASE
+          WHEN w.enabled AND coalesce(w.failing_since < now() - make_interval(secs => ${v.disableAfterMs / 1000}), false)
+          THEN 'Failing since ' || to_char(w.failing_since AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+            || ': ' || ${v.error}
+          ELSE w.disabled_reason END
+      WHERE w.id IN (SELECT endpoint_id FROM d)
+      RETURNING w.enabled, w.disabled_reason
+    )
+    SELECT (SELECT status = 'DEAD' FROM d) AS dead,
+      (SELECT CASE WHEN NOT enabled THEN disabled_reason END FROM e) AS "disabledReason"
+  `.execute(ex);
+  return { dead: rows[0]?.dead ?? false, disabledReason: rows[0]?.disabledReason ?? null };
+}
+
+/** Hands deliveries back without counting an attempt (the worker is stopping mid-send). */
+export async function releaseLeases(ex: Executor, ids: readonly number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await ex
+    .updateTable('webhook_delivery')
+    .set({ leased_until: null })
+    .where('id', 'in', [...ids])
+    .where('status', '=', 'PENDING')
+    .execute();
+}
+
+// ---- Retention ----
+
+/** Deletes up to `batch` deliveries delivered before the cutoff (their attempts go with them). */
+export async function pruneDelivered(ex: Executor, cutoffMs: number, batch: number): Promise<number> {
+  const result = await sql`
+    DELETE FROM webhook_delivery WHERE id IN (
+      SELECT id FROM webhook_delivery
+      WHERE status = 'DELIVERED' AND delivered_at < now() - make_interval(secs => ${cutoffMs / 1000})
+      ORDER BY id LIMIT ${batch})
+  `.execute(ex);
+  return Number(result.numAffectedRows ?? 0);
+}
+
+/** Deletes up to `batch` events older than the cutoff that no delivery still needs (pending or dead). */
+export async function pruneOutbox(ex: Executor, cutoffMs: number, batch: number): Promise<number> {
+  const result = await sql`
+    DELETE FROM outbox_event WHERE position IN (
+      SELECT o.position FROM outbox_event o
+      WHERE o.created_at < now() - make_interval(secs => ${cutoffMs / 1000})
+        AND NOT EXISTS (
+          SELECT 1 FROM webhook_delivery d WHERE d.event_position = o.position
+            AND (d.status <> 'DELIVERED' OR d.delivered_at >= now() - make_interval(secs => ${cutoffMs / 1000})))
+      ORDER BY o.created_at LIMIT ${batch})
+  `.execute(ex);
+  return Number(result.numAffectedRows ?? 0);
+}
+
+/**
+ * Deletes the oldest `batch` change-log rows the relay has read, where older than the cutoff. Returns how
+ * many it looked at and deleted; fewer looked at than `batch`, or fewer deleted than looked at, is the end.
+ */
+export async function pruneChangeLog(
+  ex: Executor,
+  cutoffMs: number,
+  batch: number,
+): Promise<{ seen: number; deleted: number }> {
+  const { rows } = await sql<{ seen: number; deleted: number }>`
+    WITH oldest AS (
+      SELECT seq, created_at FROM domain_event
+      WHERE seq <= (SELECT seq FROM outbox_cursor WHERE name = 'webhooks')
+      ORDER BY seq LIMIT ${batch}
+    ), gone AS (
+      DELETE FROM domain_event WHERE seq IN (
+        SELECT seq FROM oldest WHERE created_at < now() - make_interval(secs => ${cutoffMs / 1000}))
+      RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM oldest)::int AS seen, (SELECT count(*) FROM gone)::int AS deleted
+  `.execute(ex);
+  return rows[0] ?? { seen: 0, deleted: 0 };
+}

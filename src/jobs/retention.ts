@@ -1,0 +1,76 @@
+import type { Db } from '../db/connect.ts';
+import { pruneChangeLog, pruneDelivered, pruneOutbox } from '../db/repos/webhooks.ts';
+import { OutageLog } from '../events/outage-log.ts';
+
+/** Rows per statement: each delete stays short, however much has piled up. */
+export const RETENTION_BATCH = 1_000;
+
+export interface Pruned {
+  deliveries: number;
+  events: number;
+  changes: number;
+}
+
+/**
+ * Removes what nobody needs any more, once it is older than the retention time: delivered deliveries
+ * (their attempts with them), outbox events no pending or dead delivery still refers to, and change-log
+ * rows the outbox relay has already read. Batch by batch on a timer, never on a request's path; dead
+ * letters stay until staff redeliver them or delete their endpoint.
+ */
+export async function pruneOnce(db: Db, retentionMs: number, batch = RETENTION_BATCH): Promise<Pruned> {
+  const pruned: Pruned = { deliveries: 0, events: 0, changes: 0 };
+  for (let n = batch; n === batch; ) {
+    n = await pruneDelivered(db, retentionMs, batch);
+    pruned.deliveries += n;
+  }
+  for (let n = batch; n === batch; ) {
+    n = await pruneOutbox(db, retentionMs, batch);
+    pruned.events += n;
+  }
+  for (;;) {
+    const { seen, deleted } = await pruneChangeLog(db, retentionMs, batch);
+    pruned.changes += deleted;
+    if (seen < batch || deleted < seen) break;
+  }
+  return pruned;
+}
+
+export class Retention {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+  private readonly outage: OutageLog;
+
+  constructor(
+    private readonly deps: {
+      db: Db;
+      retentionMs: number;
+      intervalMs: number;
+      log: { warn(message: string): void; info(message: string): void };
+    },
+  ) {
+    this.outage = new OutageLog('retention', deps.log);
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.run(), this.deps.intervalMs);
+    this.timer.unref();
+  }
+
+  /** One pass now, unless one is already running. */
+  run(): Promise<unknown> {
+    this.running ??= pruneOnce(this.deps.db, this.deps.retentionMs)
+      .then(
+        () => this.outage.succeeded(),
+        (err) => this.outage.failed(err),
+      )
+      .finally(() => {
+        this.running = undefined;
+      });
+    return this.running;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+}

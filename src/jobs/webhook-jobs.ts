@@ -1,0 +1,47 @@
+import type pg from 'pg';
+import { backgroundDb } from '../db/connect.ts';
+import type { Writer } from '../db/transaction.ts';
+import { Retention } from './retention.ts';
+import { WebhookDeliveryWorker } from './webhook-delivery.ts';
+import type { WebhookSettings } from './webhook-settings.ts';
+
+interface Log {
+  info(message: string, detail?: unknown): void;
+  warn(message: string, detail?: unknown): void;
+}
+
+/** The webhook side of an instance: the delivery worker and retention, both off when the worker is. */
+export class WebhookJobs {
+  readonly worker: WebhookDeliveryWorker | undefined;
+  readonly retention: Retention | undefined;
+
+  /**
+   * `pool` is the instance's own: the jobs share its connections, but their statements run on a handle of
+   * their own, so they are not counted as the statements of requests.
+   */
+  constructor(deps: { pool: pg.Pool; writer: Writer; settings: WebhookSettings; log: Log }) {
+    if (!deps.settings.worker) return;
+    const db = backgroundDb(deps.pool);
+    this.worker = new WebhookDeliveryWorker({ ...deps, db });
+    this.retention = new Retention({
+      db,
+      retentionMs: deps.settings.retentionMs,
+      intervalMs: deps.settings.retentionIntervalMs,
+      log: deps.log,
+    });
+  }
+
+  start(): void {
+    this.worker?.start();
+    this.retention?.start();
+  }
+
+  /** New deliveries were queued: look for them now rather than at the next poll. */
+  poke(): void {
+    this.worker?.poke();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.worker?.stop(), this.retention?.stop()]);
+  }
+}
