@@ -10,7 +10,16 @@ export abstract class UserError extends Error {
 
 /** Also the answer for what exists but is not the caller's: the two must be indistinguishable. */
 export class NotFoundError extends UserError {
-  constructor(readonly what: 'Product' | 'InboundShipment' | 'Order' | 'Backorder') {
+  constructor(
+    readonly what:
+      | 'Product'
+      | 'InboundShipment'
+      | 'Order'
+      | 'Backorder'
+      | 'WebhookEndpoint'
+      | 'WebhookDelivery'
+      | 'AvailabilityRequest',
+  ) {
     super(`${what} not found`);
   }
 }
@@ -98,5 +107,38 @@ export class BackorderNotCancellableError extends UserError {
 export class NothingToShipError extends UserError {
   constructor() {
     super('The order has no allocated units waiting to ship');
+  }
+}
+
+/** The order would take the customer past the product's per-customer cap. */
+export class CustomerLimitError extends UserError {
+  constructor(
+    readonly productId: number,
+    readonly limit: number,
+    readonly remaining: number,
+  ) {
+    super(`At most ${limit} of this product per customer; ${remaining} more can be ordered`);
+  }
+}
+
+/** The write would take one of the product's totals past what a count can show (2,147,483,647). */
+export class TotalLimitError extends UserError {
+  constructor(
+    readonly productId: number,
+    readonly total: 'ON_HAND' | 'UNITS_ON_BACKORDER' | 'QUEUE_LENGTH',
+    readonly limit: number,
+    readonly remaining: number,
+  ) {
+    super(`${total} of this product can grow by at most ${remaining} more (limit ${limit})`);
+  }
+}
+
+/** The product can be bought now: there is nothing to wait for. */
+export class ProductAvailableError extends UserError {
+  constructor(
+    readonly productId: number,
+    readonly quantityAvailable: number,
+  ) {
+    super(`This product can be bought now: ${quantityAvailable} available`);
   }
 }

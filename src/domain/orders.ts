@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { OrderRecord } from '../db/records.ts';
+import { unitsHeldByCustomer } from '../db/repos/holdings.ts';
 import { listOpenInbound } from '../db/repos/inbound.ts';
 import {
   claimOrder,
@@ -14,9 +15,10 @@ import {
 } from '../db/repos/orders.ts';
 import { applyStockChanges, lockStock } from '../db/repos/stock.ts';
 import type { WriteTx } from '../db/transaction.ts';
-import { countersOf } from '../rules/stock-rules.ts';
+import { countersOf, customerCapBreach } from '../rules/stock-rules.ts';
 import { canBackorder } from './availability.ts';
 import {
+  CustomerLimitError,
   IdempotencyConflictError,
   InsufficientStockError,
   NotFoundError,
@@ -24,6 +26,7 @@ import {
 } from './errors.ts';
 import { estimateCoverage, toOpenInbound } from './eta.ts';
 import { type OrderLineInput, planOrder } from './order-plan.ts';
+import { recordCrossing } from './queue.ts';
 import type { Actor } from './types.ts';
 
 export interface PlaceOrderInput {
@@ -81,6 +84,7 @@ export async function placeOrder(tx: WriteTx, customer: Actor, input: PlaceOrder
     tx,
     input.lines.map((l) => l.productId),
   );
+  await checkCustomerCaps(tx, customer, input.lines, locked);
   const plan = planOrder(input.lines, input.acceptBackorder, locked);
   if ('refusal' in plan) {
     const refusal = plan.refusal;
@@ -119,8 +123,13 @@ export async function placeOrder(tx: WriteTx, customer: Actor, input: PlaceOrder
     ),
   });
   const queues = new Map<number, { length: number; units: number }>();
-  for (const [id, { stock }] of locked)
+  for (const [id, entry] of locked) {
+    const { stock } = entry;
     queues.set(id, { length: stock.queueLength, units: stock.unitsOnBackorder });
+    const taken = plan.lines.reduce((sum, l) => (l.productId === id ? sum + l.taken : sum), 0);
+    if (taken > 0)
+      await recordCrossing(tx, entry, { onHand: stock.onHand, allocated: stock.allocated + taken });
+  }
   return {
     orderId: claimed.id,
     decided: {
@@ -135,6 +144,26 @@ export async function placeOrder(tx: WriteTx, customer: Actor, input: PlaceOrder
 }
 
 /**
+ * Per-customer caps come before stock, policy and backorder limit. Counted under the stock locks just
+ * taken: another order of this customer for these products waits for them, so parallel orders never pass
+ * a cap together. Uncapped products cost no query.
+ */
+async function checkCustomerCaps(
+  tx: WriteTx,
+  customer: Actor,
+  lines: readonly OrderLineInput[],
+  locked: ReadonlyMap<number, { product: { maxPerCustomer: number | null } }>,
+): Promise<void> {
+  const caps = new Map<number, number | null>();
+  for (const [id, { product }] of locked)
+    if (product.maxPerCustomer !== null) caps.set(id, product.maxPerCustomer);
+  if (caps.size === 0) return;
+  const held = await unitsHeldByCustomer(tx.trx, customer.id, [...caps.keys()]);
+  const breach = customerCapBreach(lines, caps, held);
+  if (breach) throw new CustomerLimitError(breach.productId, breach.limit, breach.remaining);
+}
+
+/**
  * Every allocated, unshipped unit of the order leaves the warehouse: onHand and allocated drop together.
  * Locks the stock rows of the order's products (id order) before reading what there is to ship.
  */
@@ -146,7 +175,7 @@ export async function shipOrder(tx: WriteTx, actor: Actor, order: OrderRecord): 
     lines.map((l) => l.productId),
   );
   await lockOrder(tx, order.id);
-  const shipped = await shipOrderUnits(tx, order.id);
+  const { products: shipped, backorders } = await shipOrderUnits(tx, order.id);
   if (shipped.length === 0) throw new NothingToShipError();
   await refreshOrderOpen(tx, order.id);
   await applyStockChanges(
@@ -168,5 +197,5 @@ export async function shipOrder(tx: WriteTx, actor: Actor, order: OrderRecord): 
       };
     }),
   );
-  tx.record({ type: 'OrderShipped', orderId: order.id, customerId: order.customerId, shipped });
+  tx.record({ type: 'OrderShipped', orderId: order.id, customerId: order.customerId, shipped, backorders });
 }

@@ -3,6 +3,7 @@ import type { Writer } from '../db/transaction.ts';
 import { ChangeFeed } from './change-feed.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { LiveHub } from './live-hub.ts';
+import { NotificationHub } from './notification-hub.ts';
 import { OutageLog } from './outage-log.ts';
 import { productSource } from './product-snapshot.ts';
 import { Wakeup } from './wakeup.ts';
@@ -22,6 +23,8 @@ type Log = { info(message: string): void; warn(message: string, detail?: unknown
  */
 export class LiveUpdates {
   readonly hub: LiveHub;
+  /** Customers' notification feeds watched on this instance. */
+  readonly notifications: NotificationHub;
   readonly feed: ChangeFeed;
   readonly wakeup: Wakeup;
   private poll: unknown;
@@ -49,7 +52,15 @@ export class LiveUpdates {
       log,
       clock: this.clock,
     });
-    this.feed = new ChangeFeed(deps.db, (ids) => this.hub.changed(ids), now);
+    this.notifications = new NotificationHub(deps.db, log);
+    this.feed = new ChangeFeed(
+      deps.db,
+      (ids, notifications) => {
+        if (ids.size > 0) this.hub.changed(ids);
+        if (notifications) void this.notifications.changed();
+      },
+      now,
+    );
     this.feedOutage = new OutageLog('reading the change log', log, now);
     this.wakeup = new Wakeup(deps.url, deps.pool, () => this.read(), log, this.clock);
     this.unsubscribe = deps.writer.onCommit(() => {
@@ -67,7 +78,14 @@ export class LiveUpdates {
     );
   }
 
+  /** A change written outside the writer (the relay's notifications): read it here, wake the others. */
+  announce(): void {
+    void this.read();
+    this.wakeup.notify();
+  }
+
   async start(): Promise<void> {
+    await this.notifications.start();
     await this.feed.start();
     await this.wakeup.start();
     this.schedulePoll();
@@ -86,6 +104,7 @@ export class LiveUpdates {
     if (this.poll !== undefined) this.clock.clearTimeout(this.poll);
     this.unsubscribe?.();
     this.hub.stop();
+    this.notifications.stop();
     await this.wakeup.stop();
   }
 }

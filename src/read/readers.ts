@@ -11,6 +11,12 @@ import type {
   StockRecord,
 } from '../db/records.ts';
 import {
+  type AvailabilityRequestRecord,
+  countOpenRequests,
+  findAvailabilityRequestsByIds,
+  findOpenRequests,
+} from '../db/repos/alerts.ts';
+import {
   countBackordersOfProduct,
   findBackordersByIds,
   findBackordersByLineIds,
@@ -21,6 +27,12 @@ import {
   rankWholeQueue,
 } from '../db/repos/backorders.ts';
 import { findInboundByIds, listOpenInbound } from '../db/repos/inbound.ts';
+import {
+  countNotifications,
+  findNotificationsByIds,
+  listNotifications,
+  type NotificationRecord,
+} from '../db/repos/notifications.ts';
 import {
   countOrders,
   findLinesByOrderIds,
@@ -66,6 +78,10 @@ export class Readers {
   #backorder?: DataLoader<number, BackorderRecord | null>;
   #backorderByLine?: DataLoader<number, BackorderRecord | null>;
   #queueRank?: DataLoader<number, QueueRank | null>;
+  #notification?: DataLoader<number, NotificationRecord | null>;
+  #availabilityRequest?: DataLoader<number, AvailabilityRequestRecord | null>;
+  #openRequests?: DataLoader<number, number>;
+  #viewerRequest?: DataLoader<string, AvailabilityRequestRecord | null>;
 
   get product(): DataLoader<number, ProductRecord | null> {
     this.#product ??= new DataLoader<number, ProductRecord | null>(async (ids) =>
@@ -126,6 +142,44 @@ export class Readers {
     return this.#backorderByLine;
   }
   /** Position in the queue; null once the backorder has left it. */
+  get notification(): DataLoader<number, NotificationRecord | null> {
+    this.#notification ??= new DataLoader<number, NotificationRecord | null>(async (ids) =>
+      byKey(ids, await findNotificationsByIds(this.db, ids), (r) => r.id),
+    );
+    return this.#notification;
+  }
+  get availabilityRequest(): DataLoader<number, AvailabilityRequestRecord | null> {
+    this.#availabilityRequest ??= new DataLoader<number, AvailabilityRequestRecord | null>(async (ids) =>
+      byKey(ids, await findAvailabilityRequestsByIds(this.db, ids), (r) => r.id),
+    );
+    return this.#availabilityRequest;
+  }
+  /** Open back-in-stock requests per product. */
+  get openRequests(): DataLoader<number, number> {
+    this.#openRequests ??= new DataLoader<number, number>(async (ids) => {
+      const counts = new Map((await countOpenRequests(this.db, ids)).map((r) => [r.productId, r.n]));
+      return ids.map((id) => counts.get(id) ?? 0);
+    });
+    return this.#openRequests;
+  }
+  /** A customer's open request for a product, keyed `customerId\u0000productId`. */
+  get viewerRequest(): DataLoader<string, AvailabilityRequestRecord | null> {
+    this.#viewerRequest ??= new DataLoader<string, AvailabilityRequestRecord | null>(async (keys) => {
+      const byCustomer = new Map<string, number[]>();
+      for (const key of keys) {
+        const [customerId, productId] = key.split('\u0000') as [string, string];
+        byCustomer.set(customerId, [...(byCustomer.get(customerId) ?? []), Number(productId)]);
+      }
+      const found = new Map<string, AvailabilityRequestRecord>();
+      for (const [customerId, productIds] of byCustomer) {
+        for (const r of await findOpenRequests(this.db, customerId, productIds)) {
+          found.set(`${r.customerId}\u0000${r.productId}`, r);
+        }
+      }
+      return keys.map((k) => found.get(k) ?? null);
+    });
+    return this.#viewerRequest;
+  }
   get queueRank(): DataLoader<number, QueueRank | null> {
     this.#queueRank ??= new DataLoader<number, QueueRank | null>(async (ids) =>
       byKey(ids, await rankBackorders(this.db, ids), (r) => r.id),
@@ -133,7 +187,7 @@ export class Readers {
     return this.#queueRank;
   }
 
-  constructor(private readonly db: Db) {}
+  constructor(readonly db: Db) {}
 
   async listProducts(page: PageWindow<string>): Promise<ProductRecord[]> {
     return this.primed(this.product, await listProductsBySku(this.db, page), (r) => r.id);
@@ -170,6 +224,14 @@ export class Readers {
   ): Promise<BackorderRecord[]> {
     const rows = await listBackordersOfProduct(this.db, productId, statuses, page);
     return this.primed(this.backorder, rows, (r) => r.id);
+  }
+
+  async listNotifications(customerId: string, page: PageWindow<number>): Promise<NotificationRecord[]> {
+    return this.primed(this.notification, await listNotifications(this.db, customerId, page), (r) => r.id);
+  }
+
+  countNotifications(customerId: string): Promise<{ total: number; unread: number }> {
+    return countNotifications(this.db, customerId);
   }
 
   countBackordersOfProduct(productId: number, statuses: readonly BackorderStatusValue[]): Promise<number> {

@@ -1,3 +1,5 @@
+import type { StockLevelCrossing } from './stock-rules.ts';
+
 /**
  * What happened, as every write records it inside its own transaction. The change log that live updates
  * read is these events; so will be the outbox. Each names the products it touched.
@@ -7,6 +9,21 @@
  */
 export type DomainEvent =
   | { type: 'ProductCreated'; productId: number }
+  | { type: 'AvailabilityRequested'; productId: number; requestId: number; customerId: string }
+  | { type: 'AvailabilityRequestCancelled'; productId: number; requestId: number; customerId: string }
+  | {
+      type: 'AvailabilityRequestsFulfilled';
+      productId: number;
+      /** Every open request of the product, spent in the transaction that made it available. */
+      requests: { id: number; customerId: string }[];
+    }
+  | { type: 'NotificationsRead'; customerId: string; count: number }
+  | {
+      /** Notifications firstId..lastId were added (after commit, by the relay): feeds on every instance. */
+      type: 'NotificationsAdded';
+      firstId: number;
+      lastId: number;
+    }
   | { type: 'ProductUpdated'; productId: number; changed: string[] }
   | { type: 'InboundScheduled'; productId: number; inboundId: number; quantity: number; expectedAt: string }
   | {
@@ -43,7 +60,25 @@ export type DomainEvent =
       orderId: number;
       customerId: string;
       shipped: { productId: number; units: number }[];
-    };
+      /** Backorders of the order that shipped units now, and whether all of theirs have shipped. */
+      backorders: { id: number; productId: number; complete: boolean }[];
+    }
+  | {
+      type: 'StockLevelCrossed';
+      productId: number;
+      crossing: StockLevelCrossing;
+      availableBefore: number;
+      availableAfter: number;
+    }
+  | WebhookEvent;
+
+/** Staff managing webhook endpoints and their deliveries: no product is touched. */
+export type WebhookEvent =
+  | { type: 'WebhookEndpointCreated'; endpointId: number }
+  | { type: 'WebhookEndpointUpdated'; endpointId: number; changed: string[] }
+  | { type: 'WebhookEndpointDeleted'; endpointId: number }
+  | { type: 'WebhookSecretRotated'; endpointId: number; previousExpiresAt: string }
+  | { type: 'DeliveryRedelivered'; deliveryId: number; endpointId: number };
 
 /**
  * Units handed to the head of a product's queue, in queue order, by one receipt, adjustment or cancel.
@@ -75,6 +110,14 @@ export function productsOf(event: DomainEvent): number[] {
       return event.productIds;
     case 'OrderShipped':
       return event.shipped.map((s) => s.productId);
+    case 'WebhookEndpointCreated':
+    case 'WebhookEndpointUpdated':
+    case 'WebhookEndpointDeleted':
+    case 'WebhookSecretRotated':
+    case 'DeliveryRedelivered':
+    case 'NotificationsRead':
+    case 'NotificationsAdded':
+      return [];
     default:
       return [event.productId];
   }

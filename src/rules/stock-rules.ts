@@ -178,3 +178,91 @@ export function countersOf(movements: readonly { kind: MovementKind; quantity: n
 export function availableUnits(stock: { onHand: number; allocated: number }): number {
   return Math.max(0, stock.onHand - stock.allocated);
 }
+
+// ---- Stock levels the shop is told about -------------------------------------------------------------
+
+export type StockLevelCrossing = 'BACK_IN_STOCK' | 'LOW_STOCK';
+
+/**
+ * Whether a change of available units crosses a level worth telling: from none to some (back in stock),
+ * or from above the low-stock threshold (unset: 0) to at or below it (low stock, sold out included).
+ */
+export function stockLevelCrossing(
+  availableBefore: number,
+  availableAfter: number,
+  lowStockThreshold: number | null,
+): StockLevelCrossing | null {
+  if (availableBefore === 0 && availableAfter > 0) return 'BACK_IN_STOCK';
+  const threshold = lowStockThreshold ?? 0;
+  if (availableBefore > threshold && availableAfter <= threshold) return 'LOW_STOCK';
+  return null;
+}
+
+// ---- Limits on totals and per customer ---------------------------------------------------------------
+
+/** The largest count the schema can return (GraphQL Int); every counter it shows must stay within it. */
+export const MAX_TOTAL = 2_147_483_647;
+
+/** The stored totals a write can grow, as the schema names them. */
+export const TOTAL_NAMES = ['ON_HAND', 'UNITS_ON_BACKORDER', 'QUEUE_LENGTH'] as const;
+export type TotalName = (typeof TOTAL_NAMES)[number];
+
+interface Totals {
+  onHand: number;
+  unitsOnBackorder: number;
+  queueLength: number;
+}
+
+const TOTAL_FIELDS: Record<TotalName, keyof Totals> = {
+  ON_HAND: 'onHand',
+  UNITS_ON_BACKORDER: 'unitsOnBackorder',
+  QUEUE_LENGTH: 'queueLength',
+};
+
+export interface TotalOverflow {
+  total: TotalName;
+  /** How much the total could still grow before this write. */
+  remaining: number;
+}
+
+/**
+ * The first total a write would take past MAX_TOTAL, from the counters before and after it; null when
+ * all fit. `allocated` never exceeds `onHand`, and queue positions and units ahead never exceed the queue's
+ * own totals, so these three bound every count derived from them.
+ */
+export function totalOverflow(before: Totals, after: Totals): TotalOverflow | null {
+  for (const total of TOTAL_NAMES) {
+    const field = TOTAL_FIELDS[total];
+    if (after[field] > MAX_TOTAL) return { total, remaining: Math.max(0, MAX_TOTAL - before[field]) };
+  }
+  return null;
+}
+
+export interface CustomerCapBreach {
+  productId: number;
+  limit: number;
+  /** What the customer could still order before this order, never below 0. */
+  remaining: number;
+}
+
+/**
+ * The per-customer cap: the first capped product (in the order its lines appear) that this order, its
+ * lines of the product summed, would take past what one customer may hold. `held` is what the customer
+ * already holds of each product: units on its order lines not yet shipped, less the unshipped units of
+ * its cancelled backorders.
+ */
+export function customerCapBreach(
+  lines: readonly { productId: number; quantity: number }[],
+  caps: ReadonlyMap<number, number | null>,
+  held: ReadonlyMap<number, number>,
+): CustomerCapBreach | null {
+  const ordered = new Map<number, number>();
+  for (const line of lines) ordered.set(line.productId, (ordered.get(line.productId) ?? 0) + line.quantity);
+  for (const [productId, units] of ordered) {
+    const limit = caps.get(productId);
+    if (limit === null || limit === undefined) continue;
+    const holding = held.get(productId) ?? 0;
+    if (holding + units > limit) return { productId, limit, remaining: Math.max(0, limit - holding) };
+  }
+  return null;
+}

@@ -1,7 +1,9 @@
+import type { NotificationRecord } from '../db/repos/notifications.ts';
 import type { Writer } from '../db/transaction.ts';
 import type { Actor } from '../domain/types.ts';
 import type { ProductEvent } from '../events/live-hub.ts';
 import type { Readers } from '../read/readers.ts';
+import type { WebhookUrlPolicy } from '../rules/webhook-urls.ts';
 
 /** What every resolver gets: who is asking, fresh batched readers, and the one way to write. */
 export interface Context {
@@ -9,5 +11,11 @@ export interface Context {
   /** Per request; a subscription swaps in each event's primed readers. */
   readers: Readers;
   writer: Writer;
-  live: { watch(productId: number, backorderId?: number | null): AsyncIterableIterator<ProductEvent> };
+  live: {
+    watch(productId: number, backorderId?: number | null): AsyncIterableIterator<ProductEvent>;
+    /** New notifications of one customer, pushed as they are added. */
+    notifications: { watch(customerId: string): AsyncIterableIterator<NotificationRecord> };
+  };
+  /** Which webhook endpoint URLs may be saved (unset: https only). */
+  webhookUrls?: WebhookUrlPolicy;
 }

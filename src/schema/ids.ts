@@ -1,6 +1,14 @@
 import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
 
-export type NodeTypeName = 'Product' | 'Order' | 'Backorder' | 'InboundShipment';
+export type NodeTypeName =
+  | 'Product'
+  | 'Order'
+  | 'Backorder'
+  | 'InboundShipment'
+  | 'WebhookEndpoint'
+  | 'WebhookDelivery'
+  | 'Notification'
+  | 'AvailabilityRequest';
 
 export function toGlobalId(type: NodeTypeName, id: number): string {
   return encodeGlobalID(type, id);

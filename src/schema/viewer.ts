@@ -4,7 +4,7 @@ import { builder } from './builder.ts';
 import { Order } from './order.ts';
 import { pageByNumber } from './pagination.ts';
 
-const Viewer = builder.objectRef<Actor>('Viewer').implement({
+export const Viewer = builder.objectRef<Actor>('Viewer').implement({
   description: 'The signed-in caller.',
   fields: (t) => ({
     customerId: t.exposeString('id', { description: "The token's sub." }),

@@ -2,16 +2,25 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readEventsAfter } from '../../src/db/repos/changes.ts';
 import { expandFill } from '../../src/read/fill-expansion.ts';
 import type { DomainEventType, QueueFilled } from '../../src/rules/events.ts';
+import { toGlobalId } from '../../src/schema/ids.ts';
 import { schema } from '../../src/schema/index.ts';
 import {
+  CancelAvailabilityRequestDocument,
   CancelBackorderDocument,
   CancelInboundDocument,
+  DeleteWebhookEndpointDocument,
+  MarkNotificationsReadDocument,
+  NotifyWhenAvailableDocument,
+  RedeliverWebhookDeliveryDocument,
+  RotateWebhookSecretDocument,
   ShipOrderDocument,
   UpdateInboundDocument,
   UpdateProductDocument,
+  UpdateWebhookEndpointDocument,
 } from '../generated/graphql.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { adjust, createProduct, order, placed, receive, schedule } from '../helpers/fixtures.ts';
+import { createEndpoint, queueEvent } from '../helpers/webhooks.ts';
 
 let t: TestApp;
 let staff: string;
@@ -33,7 +42,10 @@ async function latestSeq(): Promise<number> {
 async function recorded(write: () => Promise<unknown>): Promise<DomainEventType[]> {
   const before = await latestSeq();
   await write();
-  return (await readEventsAfter(t.database.db, before, 1000)).map((e) => e.event.type);
+  // The relay adds NotificationsAdded on its own, after commit: not part of the write.
+  return (await readEventsAfter(t.database.db, before, 1000))
+    .map((e) => e.event.type)
+    .filter((type) => type !== 'NotificationsAdded');
 }
 
 describe('every committed write records what happened', () => {
@@ -83,6 +95,46 @@ describe('every committed write records what happened', () => {
       const orderId = placed(await order(t, customer, [{ productId: id, quantity: 2 }])).id;
       return recorded(() => t.ok(ShipOrderDocument, { id: orderId }, staff));
     },
+    createWebhookEndpoint: () => recorded(() => createEndpoint(t, staff, 'https://hooks.example/a')),
+    updateWebhookEndpoint: async () => {
+      const { id } = await createEndpoint(t, staff, 'https://hooks.example/b');
+      return recorded(() => t.ok(UpdateWebhookEndpointDocument, { input: { id, enabled: false } }, staff));
+    },
+    rotateWebhookSecret: async () => {
+      const { id } = await createEndpoint(t, staff, 'https://hooks.example/c');
+      return recorded(() => t.ok(RotateWebhookSecretDocument, { input: { id } }, staff));
+    },
+    deleteWebhookEndpoint: async () => {
+      const { id } = await createEndpoint(t, staff, 'https://hooks.example/d');
+      return recorded(() => t.ok(DeleteWebhookEndpointDocument, { id }, staff));
+    },
+    redeliverWebhookDelivery: async () => {
+      const endpoint = await createEndpoint(t, staff, 'https://hooks.example/e');
+      await t.ok(UpdateWebhookEndpointDocument, { input: { id: endpoint.id, enabled: false } }, staff);
+      await queueEvent(t.database.db, [endpoint.localId], 'backorder:events-test');
+      const [delivery] = await t.database.db
+        .selectFrom('webhook_delivery')
+        .select('id')
+        .where('endpoint_id', '=', endpoint.localId)
+        .execute();
+      const id = toGlobalId('WebhookDelivery', delivery!.id);
+      return recorded(() => t.ok(RedeliverWebhookDeliveryDocument, { id }, staff));
+    },
+    notifyWhenAvailable: async () => {
+      const { id } = await createProduct(t, staff);
+      return recorded(() => t.ok(NotifyWhenAvailableDocument, { productId: id }, customer));
+    },
+    cancelAvailabilityRequest: async () => {
+      const { id } = await createProduct(t, staff);
+      await t.ok(NotifyWhenAvailableDocument, { productId: id }, customer);
+      return recorded(() => t.ok(CancelAvailabilityRequestDocument, { productId: id }, customer));
+    },
+    markNotificationsRead: async () => {
+      const { id } = await createProduct(t, staff);
+      await order(t, customer, [{ productId: id, quantity: 1 }]);
+      await t.app.outbox.poke();
+      return recorded(() => t.ok(MarkNotificationsReadDocument, { input: { all: true } }, customer));
+    },
   };
   const expected: Record<string, DomainEventType[]> = {
     createProduct: ['ProductCreated'],
@@ -90,11 +142,19 @@ describe('every committed write records what happened', () => {
     scheduleInbound: ['InboundScheduled'],
     updateInbound: ['InboundUpdated'],
     cancelInbound: ['InboundCancelled'],
-    receiveStock: ['StockReceived', 'QueueFilled'],
-    adjustStock: ['StockAdjusted'],
+    receiveStock: ['StockReceived', 'QueueFilled', 'StockLevelCrossed'],
+    adjustStock: ['StockAdjusted', 'StockLevelCrossed'],
     placeOrder: ['OrderPlaced'],
     cancelBackorder: ['BackorderCancelled'],
     shipOrder: ['OrderShipped'],
+    createWebhookEndpoint: ['WebhookEndpointCreated'],
+    updateWebhookEndpoint: ['WebhookEndpointUpdated'],
+    rotateWebhookSecret: ['WebhookSecretRotated'],
+    deleteWebhookEndpoint: ['WebhookEndpointDeleted'],
+    redeliverWebhookDelivery: ['DeliveryRedelivered'],
+    notifyWhenAvailable: ['AvailabilityRequested'],
+    cancelAvailabilityRequest: ['AvailabilityRequestCancelled'],
+    markNotificationsRead: ['NotificationsRead'],
   };
 
   it.each(Object.keys(cases))('%s records its events in its own transaction', async (name) => {
@@ -113,7 +173,7 @@ describe('every committed write records what happened', () => {
     const key = `replay-${id}`;
     expect(
       await recorded(() => order(t, customer, [{ productId: id, quantity: 1 }], { idempotencyKey: key })),
-    ).toEqual(['OrderPlaced']);
+    ).toEqual(['OrderPlaced', 'StockLevelCrossed']);
     expect(
       await recorded(() => order(t, customer, [{ productId: id, quantity: 1 }], { idempotencyKey: key })),
     ).toEqual([]);

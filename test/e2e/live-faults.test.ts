@@ -1,13 +1,13 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, buildApp } from '../../src/server.ts';
+import type { App } from '../../src/server.ts';
 import {
   BackorderDocument,
   StockOfDocument,
   WatchAvailabilityDocument,
   WatchBackorderDocument,
 } from '../generated/graphql.ts';
-import { startTestApp, TEST_SECRET, type TestApp } from '../helpers/app.ts';
+import { startSecondInstance, startTestApp, type TestApp } from '../helpers/app.ts';
 import { adjust, createProduct, order, placed } from '../helpers/fixtures.ts';
 import { connect, type Subscription, subscribe } from '../helpers/live.ts';
 
@@ -25,14 +25,9 @@ let admin: pg.Client;
 beforeAll(async () => {
   t = await startTestApp({ statementTimeoutMs: STATEMENT_TIMEOUT_MS });
   staff = await t.token('staff');
-  second = buildApp({
-    databaseUrl: t.database.url,
-    jwtSecret: TEST_SECRET,
-    pool: { max: 5, connectionTimeoutMs: 10_000, statementTimeoutMs: STATEMENT_TIMEOUT_MS },
-    mergeWindowMs: 50,
-    production: false,
-  });
-  secondPort = (await second.start(0, '127.0.0.1')).port;
+  ({ app: second, port: secondPort } = await startSecondInstance(t, {
+    statementTimeoutMs: STATEMENT_TIMEOUT_MS,
+  }));
   admin = new pg.Client({ connectionString: t.database.url });
   await admin.connect();
 });

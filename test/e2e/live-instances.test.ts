@@ -2,13 +2,13 @@ import { createClient } from 'graphql-ws';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { type App, buildApp } from '../../src/server.ts';
+import type { App } from '../../src/server.ts';
 import {
   CancelBackorderDocument,
   WatchAvailabilityDocument,
   WatchBackorderDocument,
 } from '../generated/graphql.ts';
-import { startTestApp, TEST_SECRET, type TestApp } from '../helpers/app.ts';
+import { startSecondInstance, startTestApp, type TestApp } from '../helpers/app.ts';
 import { adjust, createProduct, order, placed, receive } from '../helpers/fixtures.ts';
 import { connect, subscribe } from '../helpers/live.ts';
 
@@ -21,14 +21,7 @@ beforeAll(async () => {
   t = await startTestApp();
   staff = await t.token('staff');
   // A second instance on the same database: what one changes, the other's subscribers must hear.
-  second = buildApp({
-    databaseUrl: t.database.url,
-    jwtSecret: TEST_SECRET,
-    pool: { max: 5, connectionTimeoutMs: 10_000, statementTimeoutMs: 30_000 },
-    mergeWindowMs: 50,
-    production: false,
-  });
-  secondPort = (await second.start(0, '127.0.0.1')).port;
+  ({ app: second, port: secondPort } = await startSecondInstance(t));
 });
 afterAll(async () => {
   await second?.stop();

@@ -1,0 +1,57 @@
+import {
+  type AvailabilityRequestRecord,
+  cancelAvailabilityRequestRow,
+  fulfilAvailabilityRequests,
+  openAvailabilityRequest,
+} from '../db/repos/alerts.ts';
+import { lockStock } from '../db/repos/stock.ts';
+import type { WriteTx } from '../db/transaction.ts';
+import { availableUnits } from '../rules/stock-rules.ts';
+import { NotFoundError, ProductAvailableError } from './errors.ts';
+import type { Actor } from './types.ts';
+
+/**
+ * A customer asks to be told when a product can be bought without waiting. Asking again answers the same
+ * open request. Under the stock lock, so it cannot slip between a receipt and its fulfilment: a product
+ * that can be bought now is answered with ProductAvailableError instead.
+ */
+export async function notifyWhenAvailable(
+  tx: WriteTx,
+  customer: Actor,
+  productId: number,
+): Promise<AvailabilityRequestRecord> {
+  const locked = (await lockStock(tx, [productId])).get(productId);
+  if (!locked) throw new NotFoundError('Product');
+  if (availableUnits(locked.stock) > 0 && locked.stock.queueLength === 0) {
+    throw new ProductAvailableError(productId, availableUnits(locked.stock));
+  }
+  const { request, created } = await openAvailabilityRequest(tx, customer.id, productId);
+  if (created)
+    tx.record({ type: 'AvailabilityRequested', productId, requestId: request.id, customerId: customer.id });
+  return request;
+}
+
+export async function cancelAvailabilityRequest(
+  tx: WriteTx,
+  customer: Actor,
+  productId: number,
+): Promise<AvailabilityRequestRecord> {
+  const request = await cancelAvailabilityRequestRow(tx, customer.id, productId);
+  if (!request) throw new NotFoundError('AvailabilityRequest');
+  tx.record({
+    type: 'AvailabilityRequestCancelled',
+    productId,
+    requestId: request.id,
+    customerId: customer.id,
+  });
+  return request;
+}
+
+/**
+ * The product can be bought again (from none available to some, so its queue is empty): every open
+ * request is spent now, in the same transaction, so each fires once however many receipts race.
+ */
+export async function fulfilRequestsOf(tx: WriteTx, productId: number): Promise<void> {
+  const requests = await fulfilAvailabilityRequests(tx, productId);
+  if (requests.length > 0) tx.record({ type: 'AvailabilityRequestsFulfilled', productId, requests });
+}
