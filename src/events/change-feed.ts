@@ -1,5 +1,6 @@
 import type { Db } from '../db/connect.ts';
 import { latestEventSeq, readChangesAfter } from '../db/repos/changes.ts';
+import { SingleFlight } from './single-flight.ts';
 
 const BATCH = 5_000;
 /**
@@ -18,13 +19,15 @@ export class ChangeFeed {
   private floor = 0;
   private readonly seenAbove = new Set<number>();
   private readonly holes = new Map<number, number>();
-  private reading: Promise<void> | undefined;
-  private again = false;
+  private readonly reads = new SingleFlight(() => this.readOnce());
   queries = 0;
+  /** Told how old each change is when first read (commit to delivery here), for the lag metric. */
+  onDelivered: ((ageMs: number) => void) | undefined;
 
   constructor(
     private readonly db: Db,
-    private readonly onChanges: (productIds: Set<number>) => void,
+    /** Products that changed, and whether customers' feeds gained notifications. */
+    private readonly onChanges: (productIds: Set<number>, notifications: boolean) => void,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -46,25 +49,12 @@ export class ChangeFeed {
 
   /** Reads whatever is new; calls made while a read runs are folded into one more read after it. */
   poke(): Promise<void> {
-    if (this.reading) {
-      this.again = true;
-      return this.reading;
-    }
-    this.reading = (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.readOnce();
-        } while (this.again);
-      } finally {
-        this.reading = undefined;
-      }
-    })();
-    return this.reading;
+    return this.reads.run();
   }
 
   private async readOnce(): Promise<void> {
     const changed = new Set<number>();
+    let notifications = false;
     let after = this.floor;
     for (;;) {
       const rows = await readChangesAfter(this.db, after, BATCH);
@@ -73,7 +63,9 @@ export class ChangeFeed {
         if (this.seenAbove.has(row.seq) || row.seq <= this.floor) continue;
         this.seenAbove.add(row.seq);
         this.holes.delete(row.seq);
+        this.onDelivered?.(row.ageMs);
         for (const id of row.productIds) changed.add(id);
+        if (row.type === 'NotificationsAdded') notifications = true;
       }
       const top = rows.at(-1)?.seq ?? after;
       for (let seq = this.floor + 1; seq < top; seq++) {
@@ -83,7 +75,7 @@ export class ChangeFeed {
       if (rows.length < BATCH) break;
       after = top;
     }
-    if (changed.size > 0) this.onChanges(changed);
+    if (changed.size > 0 || notifications) this.onChanges(changed, notifications);
   }
 
   private advanceFloor(): void {

@@ -18,6 +18,8 @@ export class Wakeup {
   private sendAgain = false;
   /** The listening connection's backend pid, for tests that cut it. */
   listenerPid: number | undefined;
+  /** When the listening connection was lost (clock ms); undefined while it listens. */
+  private lostAt: number | undefined;
 
   private readonly listening: OutageLog;
   private readonly sendingOutage: OutageLog;
@@ -59,6 +61,7 @@ export class Wakeup {
     }
     this.client = client;
     this.attempt = 0;
+    this.lostAt = undefined;
     this.listening.succeeded();
   }
 
@@ -66,6 +69,7 @@ export class Wakeup {
     if (this.stopped || this.client !== lost || this.reconnectTimer) return;
     this.client = undefined;
     this.listenerPid = undefined;
+    this.lostAt ??= this.clock.now();
     lost.removeAllListeners('end');
     lost.end().catch(() => {});
     const delay = Math.min(5_000, 100 * 2 ** this.attempt++);
@@ -81,6 +85,11 @@ export class Wakeup {
         this.scheduleReconnect(lost);
       }
     }, delay);
+  }
+
+  /** Whether the listening connection is up, and since when it has been down (for readiness). */
+  state(): { connected: boolean; downSince: number | undefined } {
+    return { connected: this.client !== undefined && this.lostAt === undefined, downSince: this.lostAt };
   }
 
   /** Tells every instance to read the change log. At most one NOTIFY in flight; bursts fold into one more. */

@@ -30,6 +30,7 @@ const PLACES: Record<string, Layer> = {
   http: 'edge',
   limits: 'edge',
   ws: 'edge',
+  ops: 'edge',
   // What a person runs.
   'main.ts': 'entry',
   scripts: 'entry',

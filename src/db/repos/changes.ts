@@ -5,6 +5,10 @@ import type { Executor } from '../transaction.ts';
 export interface ChangeRow {
   seq: number;
   productIds: number[];
+  /** The event's type: live feeds care about NotificationsAdded too. */
+  type: string;
+  /** How long ago the change's transaction began, by the database's clock (no skew with ours). */
+  ageMs: number;
 }
 
 export async function latestEventSeq(ex: Executor): Promise<number> {
@@ -16,7 +20,8 @@ export async function latestEventSeq(ex: Executor): Promise<number> {
 export async function readChangesAfter(ex: Executor, floor: number, limit: number): Promise<ChangeRow[]> {
   return ex
     .selectFrom('domain_event')
-    .select(['seq', 'product_ids as productIds'])
+    .select(['seq', 'product_ids as productIds', 'type'])
+    .select(sql<number>`(extract(epoch FROM clock_timestamp() - created_at) * 1000)::float8`.as('ageMs'))
     .where('seq', '>', floor)
     .orderBy('seq')
     .limit(limit)
