@@ -1,19 +1,33 @@
 import type { CodegenConfig } from '@graphql-codegen/cli';
 
 /**
- * Typed documents for the operations the tests send, from the committed schema. A schema change that breaks
- * a client operation breaks `npm run typecheck`. CI regenerates and fails when test/generated is stale.
+ * Typed documents for the operations the tests send, and for those of the storefront example, from the
+ * committed schema. A schema change that breaks a client operation breaks `npm run typecheck`. CI
+ * regenerates and fails when test/generated or examples/storefront/src/generated is stale.
  */
 const config: CodegenConfig = {
   schema: 'schema/schema.graphql',
-  documents: ['test/operations/*.graphql'],
   ignoreNoDocuments: false,
   emitLegacyCommonJSImports: false,
   generates: {
     'test/generated/': {
+      documents: ['test/operations/*.graphql'],
       preset: 'client',
       presetConfig: { fragmentMasking: false },
       config: {
+        useTypeImports: true,
+        enumsAsTypes: true,
+        scalars: { DateTime: 'string' },
+        avoidOptionals: false,
+      },
+    },
+    // The browser sends documents as strings (fetch and graphql-ws): no graphql-js in the page.
+    'examples/storefront/src/generated/': {
+      documents: ['examples/storefront/src/*.graphql'],
+      preset: 'client',
+      presetConfig: { fragmentMasking: false },
+      config: {
+        documentMode: 'string',
         useTypeImports: true,
         enumsAsTypes: true,
         scalars: { DateTime: 'string' },

@@ -6,7 +6,8 @@ export default defineConfig({
   resolve: { alias: { graphql: 'graphql/index.js' } },
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: ['test/bench/**', 'node_modules/**'],
+    // Browser tests run on their own (npm run test:browser, vitest.browser.config.ts).
+    exclude: ['test/bench/**', 'test/browser/**', 'node_modules/**'],
     globalSetup: ['test/helpers/global-setup.ts'],
     // Each file gets its own database, so files run in parallel, each in its own process.
     pool: 'forks',
