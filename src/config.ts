@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { type WebhookSettings, webhookSettings } from './jobs/webhook-settings.ts';
+import { type AbuseLimits, loadAbuseLimits } from './limits/abuse-settings.ts';
 import {
   type CostBudgets,
   DEFAULT_COST_BUDGETS,
@@ -7,6 +9,7 @@ import {
   type DocumentLimits,
   MAX_TOKENS_SETTING,
 } from './limits/defaults.ts';
+import { type OpsConfig, opsSettings } from './ops/settings.ts';
 
 export interface Config {
   production: boolean;
@@ -29,11 +32,31 @@ export interface Config {
   documentLimits: DocumentLimits;
   /** The estimated cost an operation may have, per role of the caller. */
   costBudgets: CostBudgets;
+  /** Probes, metrics and shutdown. */
+  ops: OpsConfig;
+  /** Public events for the shop's other systems. */
+  outbox: OutboxConfig;
+  /** Webhook delivery, address rules and retention. */
+  webhooks: WebhookSettings;
+  /** Rate limits, connection caps and admission control. */
+  abuse: AbuseLimits;
 }
+
+/** How committed changes become public events. */
+export interface OutboxConfig {
+  /** An ETA move smaller than this is not announced (backorder.eta_moved). */
+  etaMarginMs: number;
+  /** How often the event log is read when no write of this instance pokes the relay. */
+  pollMs: number;
+}
+
+export const OUTBOX_DEFAULTS: OutboxConfig = { etaMarginMs: 24 * 3_600_000, pollMs: 1000 };
 
 /** What the HTTP edge serves, to whom, and how long it waits for a request. */
 export interface EdgeConfig {
   graphiql: boolean;
+  /** Serve the storefront example at /demo. */
+  demo: boolean;
   /** Introspection answered to every caller; false: to staff only. */
   introspection: boolean;
   /** "Did you mean" suggestions in error messages for every caller; false: for staff only. */
@@ -56,6 +79,7 @@ export interface TokenConfig {
 export function edgeDefaults(production: boolean): EdgeConfig {
   return {
     graphiql: !production,
+    demo: !production,
     introspection: !production,
     suggestions: !production,
     corsOrigins: null,
@@ -121,6 +145,7 @@ function edge(env: NodeJS.ProcessEnv, production: boolean): EdgeConfig {
   }
   return {
     graphiql: bool(env, 'GRAPHIQL', defaults.graphiql),
+    demo: bool(env, 'DEMO', defaults.demo),
     introspection: bool(env, 'INTROSPECTION', defaults.introspection),
     suggestions: bool(env, 'SUGGESTIONS', defaults.suggestions),
     corsOrigins: origins(env, 'CORS_ORIGINS'),
@@ -172,6 +197,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       statementTimeoutMs: int(env, 'DB_STATEMENT_TIMEOUT_MS', 10_000, 100, 3_600_000),
     },
     mergeWindowMs: int(env, 'LIVE_MERGE_WINDOW_MS', 100, 0, 10_000),
+    outbox: {
+      etaMarginMs:
+        int(env, 'ETA_MOVED_MARGIN_MINUTES', OUTBOX_DEFAULTS.etaMarginMs / 60_000, 1, 525_600) * 60_000,
+      pollMs: int(env, 'OUTBOX_POLL_MS', OUTBOX_DEFAULTS.pollMs, 50, 60_000),
+    },
     edge: edge(env, production),
     tokens: {
       maxLifetimeSeconds: int(
@@ -195,5 +225,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       customer: int(env, 'COST_BUDGET_CUSTOMER', DEFAULT_COST_BUDGETS.customer, 1, 1_000_000_000),
       staff: int(env, 'COST_BUDGET_STAFF', DEFAULT_COST_BUDGETS.staff, 1, 1_000_000_000),
     },
+    ops: opsSettings(env, production, { int, bool, fail: (message) => new ConfigError(message) }),
+    webhooks: webhookSettings(env, production, { int, bool, fail: (message) => new ConfigError(message) }),
+    abuse: loadAbuseLimits({
+      int: (name, fallback, min, max) => int(env, name, fallback, min, max),
+      bool: (name, fallback) => bool(env, name, fallback),
+      text: (name) => env[name],
+      fail: (message) => new ConfigError(message),
+    }),
   };
 }

@@ -8,7 +8,12 @@ import type { Context } from './schema/context-type.ts';
  * The one place that wires concrete things into a request's context. It starts from the credential alone,
  * so a header over HTTP and connectionParams over WebSocket get the very same treatment.
  */
-export function createContextFactory(deps: { auth: Authenticator; writer: Writer; live: Context['live'] }) {
+export function createContextFactory(deps: {
+  auth: Authenticator;
+  writer: Writer;
+  live: Context['live'];
+  webhookUrls?: Context['webhookUrls'];
+}) {
   return async (authorization: string | undefined | null): Promise<Context> => {
     let viewer: Context['viewer'];
     try {
@@ -21,6 +26,12 @@ export function createContextFactory(deps: { auth: Authenticator; writer: Writer
       }
       throw err;
     }
-    return { viewer, readers: new Readers(deps.writer.db), writer: deps.writer, live: deps.live };
+    return {
+      viewer,
+      readers: new Readers(deps.writer.db),
+      writer: deps.writer,
+      live: deps.live,
+      ...(deps.webhookUrls ? { webhookUrls: deps.webhookUrls } : {}),
+    };
   };
 }

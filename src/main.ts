@@ -1,6 +1,7 @@
 import { createAuthenticator } from './auth.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { resolveDatabase } from './database.ts';
+import { signDemoTokens } from './http/demo.ts';
 import { log } from './log.ts';
 import { seedDemoCatalogue } from './seed.ts';
 import { buildApp } from './server.ts';
@@ -8,23 +9,30 @@ import { buildApp } from './server.ts';
 async function main(): Promise<void> {
   const config = loadConfig();
   const database = await resolveDatabase(config);
-  const app = buildApp({ ...config, databaseUrl: database.url });
+  // Tokens only when the secret was made for this run: printed below, offered to /demo and GraphiQL.
+  const auth = createAuthenticator(config.jwtSecret, config.tokens);
+  const demoTokens = config.jwtSecretGenerated
+    ? await signDemoTokens((actor) => auth.sign(actor))
+    : undefined;
+  const app = buildApp({ ...config, databaseUrl: database.url, demoTokens });
   const { url } = await app.start(config.port, config.host);
   if (config.seedDemo && (await seedDemoCatalogue(app.writer))) log.info('seeded the demo catalogue');
 
   log.info(`${config.edge.graphiql ? 'GraphiQL and the API' : 'The API'}: ${url}`);
-  if (config.jwtSecretGenerated) {
-    const auth = createAuthenticator(config.jwtSecret, config.tokens);
+  if (config.edge.demo) log.info(`Storefront example: ${new URL('/demo/', url)}`);
+  if (demoTokens) {
     log.info('no JWT_SECRET set: made one for this run. Tokens valid until restart:');
-    log.info(`  staff:    Bearer ${await auth.sign({ id: 'staff-dev', role: 'staff' })}`);
-    log.info(`  customer: Bearer ${await auth.sign({ id: 'customer-dev', role: 'customer' })}`);
+    log.info(`  staff:    Bearer ${demoTokens.staff}`);
+    log.info(`  customer: Bearer ${demoTokens.customer}`);
   }
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info(`${signal}: stopping`);
+    log.info(`${signal}: stopping (at most ${config.ops.shutdownTimeoutMs} ms)`);
+    // The stop is bounded by itself; this is the backstop should the process still hang.
+    setTimeout(() => process.exit(1), config.ops.shutdownTimeoutMs + 5_000).unref();
     await app.stop();
     await database.stop();
     process.exit(0);

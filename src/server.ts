@@ -6,38 +6,62 @@ import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, maskError } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { createAuthenticator } from './auth.ts';
-import { type Config, edgeDefaults, TOKEN_DEFAULTS } from './config.ts';
+import { type Config, edgeDefaults, OUTBOX_DEFAULTS, TOKEN_DEFAULTS } from './config.ts';
 import { createContextFactory } from './context.ts';
-import { createDb } from './db/connect.ts';
+import { backgroundDb, createDb } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { Writer } from './db/transaction.ts';
 import { LiveUpdates } from './events/live-updates.ts';
-import { GRAPHIQL_DEFAULT_QUERY } from './graphiql.ts';
+import { graphiqlTour } from './graphiql.ts';
 import { readJsonBody, refuse } from './http/body.ts';
 import { applyCors } from './http/cors.ts';
+import { DEMO_DIR, type DemoTokens, isDemoRequest, serveDemo } from './http/demo.ts';
 import { answerFailedRequest } from './http/failed-request.ts';
 import { useStaffOnlySchemaHints } from './http/schema-hints.ts';
 import { trackResponse, watchSlowClients } from './http/slow-clients.ts';
+import { OutboxRelay } from './jobs/outbox-relay.ts';
+import { WebhookJobs } from './jobs/webhook-jobs.ts';
+import { WEBHOOK_DEFAULTS } from './jobs/webhook-settings.ts';
+import { DEFAULT_ABUSE_LIMITS } from './limits/abuse-settings.ts';
+import { ConnectionGuard } from './limits/connection-caps.ts';
 import { DEFAULT_COST_BUDGETS, DEFAULT_DOCUMENT_LIMITS } from './limits/defaults.ts';
 import { useDocumentLimits } from './limits/document-limits.ts';
 import { useBoundedErrorMessages } from './limits/echo.ts';
+import { admitSocket, callerOfRequest, EdgeGate, useEdgeGate } from './limits/edge-gate.ts';
+import { useInputErrorCodes } from './limits/input-errors.ts';
 import { useOperationGuard } from './limits/operation-guard.ts';
 import { log } from './log.ts';
+import { Ops } from './ops/ops.ts';
+import { opsDefaults } from './ops/settings.ts';
 import { schema } from './schema/index.ts';
 import { useSharedSubscriptions } from './shared-subscriptions.ts';
 import { wsOperations } from './ws/operations.ts';
 import { holdSession, useSocketExpiry } from './ws/session.ts';
+import { logSocketErrorsAsOneLine } from './ws/socket-errors.ts';
 
 export const LIMITS = { bodyBytes: 1_000_000 } as const;
 
 export type AppConfig = Pick<Config, 'jwtSecret' | 'pool' | 'mergeWindowMs' | 'production'> & {
   databaseUrl: string;
-} & Partial<Pick<Config, 'edge' | 'tokens' | 'documentLimits' | 'costBudgets'>>;
+  /** Handed to the /demo page and GraphiQL's tabs: only when the JWT secret was made for this run. */
+  demoTokens?: DemoTokens;
+} & Partial<
+    Pick<
+      Config,
+      'edge' | 'tokens' | 'documentLimits' | 'costBudgets' | 'ops' | 'webhooks' | 'outbox' | 'abuse'
+    >
+  >;
 
 export interface App {
   readonly writer: Writer;
   readonly live: LiveUpdates;
+  /** Turns committed domain events into public events and queues their webhook deliveries. */
+  readonly outbox: OutboxRelay;
   readonly queries: { count: number };
+  /** Webhook delivery and retention; `poke()` when deliveries were queued. */
+  readonly webhooks: WebhookJobs;
+  /** Probes, metrics, request logs and the graceful stop. */
+  readonly ops: Ops;
   start(port?: number, host?: string): Promise<{ url: string; port: number }>;
   stop(): Promise<void>;
 }
@@ -56,6 +80,16 @@ export function buildApp(config: AppConfig): App {
     { db, writer, url: config.databaseUrl, pool, mergeWindowMs: config.mergeWindowMs },
     connectionLog,
   );
+  const webhookSettings = config.webhooks ?? WEBHOOK_DEFAULTS;
+  const webhooks = new WebhookJobs({ pool, writer, settings: webhookSettings, log: connectionLog });
+  const outbox = new OutboxRelay(backgroundDb(pool), {
+    ...(config.outbox ?? OUTBOX_DEFAULTS),
+    log: connectionLog,
+    onDeliveries: () => webhooks.poke(),
+    onNotifications: () => live.announce(),
+  });
+  // This instance's own commits are relayed at once; other instances' at the next poll, or by them.
+  writer.onCommit(() => void outbox.poke());
   const edge = config.edge ?? edgeDefaults(config.production);
   const auth = createAuthenticator(config.jwtSecret, config.tokens ?? TOKEN_DEFAULTS);
   const roleOf = (authorization: string | null) =>
@@ -63,18 +97,32 @@ export function buildApp(config: AppConfig): App {
       (actor) => actor?.role ?? null,
       () => null,
     );
-  const contextFor = createContextFactory({ auth, writer, live: live.hub });
+  const contextFor = createContextFactory({
+    auth,
+    writer,
+    live: {
+      watch: (productId, backorderId) => live.hub.watch(productId, backorderId),
+      notifications: live.notifications,
+    },
+    webhookUrls: { allowLoopbackHttp: webhookSettings.allowLoopback },
+  });
   const costBudgets = config.costBudgets ?? DEFAULT_COST_BUDGETS;
+  // Rate limits and admission for every operation; connection caps per caller and in total.
+  const gate = new EdgeGate(config.abuse ?? DEFAULT_ABUSE_LIMITS);
+  const connections = new ConnectionGuard(gate.limits.connections);
+  const ops = new Ops({
+    config: config.ops ?? opsDefaults(config.production),
+    db,
+    pool,
+    poolMax: config.pool.max,
+    live,
+  });
 
   const yoga = createYoga({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    graphiql: edge.graphiql && {
-      title: 'backorder-api',
-      defaultQuery: GRAPHIQL_DEFAULT_QUERY,
-      subscriptionsProtocol: 'WS',
-    },
+    graphiql: edge.graphiql && graphiqlTour(config.demoTokens),
     // CORS is answered before Yoga (src/http/cors.ts): Yoga's own reflects any origin with credentials.
     cors: false,
     // GraphiQL served from the package itself, not from a CDN: it works offline and behind firewalls.
@@ -90,6 +138,8 @@ export function buildApp(config: AppConfig): App {
       useSocketExpiry(),
       useDocumentLimits(config.documentLimits ?? DEFAULT_DOCUMENT_LIMITS),
       useOperationGuard(costBudgets),
+      useInputErrorCodes(),
+      useEdgeGate(gate),
       // Before messages are shortened, so that a suggestion is removed whole.
       useStaffOnlySchemaHints({
         introspection: edge.introspection,
@@ -98,6 +148,7 @@ export function buildApp(config: AppConfig): App {
       }),
       useBoundedErrorMessages(),
       useSharedSubscriptions(),
+      ops.plugin(),
     ],
     maskedErrors: {
       // Errors the service raised on purpose (GraphQLError) go out as they are; anything else is masked
@@ -113,7 +164,15 @@ export function buildApp(config: AppConfig): App {
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     trackResponse(res);
+    // The storefront example: static files, outside the GraphQL edge (no CORS, no JSON bodies).
+    if (edge.demo && isDemoRequest(req)) {
+      await serveDemo({ dir: DEMO_DIR, tokens: config.demoTokens }, req, res);
+      return;
+    }
     if (applyCors(edge.corsOrigins, req, res)) return;
+    if (ConnectionGuard.isStream(req)) {
+      if (!connections.admitStream(req, res, await callerOfRequest(gate, req, auth.authenticate))) return;
+    }
     if (req.method !== 'POST') {
       if (Number(req.headers['content-length'] ?? 0) > LIMITS.bodyBytes) {
         refuse(req, res, 413, `Request body is larger than ${LIMITS.bodyBytes} bytes`);
@@ -133,14 +192,21 @@ export function buildApp(config: AppConfig): App {
   let server: Server | undefined;
   let wss: WebSocketServer | undefined;
   let disposeWs: (() => Promise<void> | void) | undefined;
+  let stopped: Promise<void> | undefined;
 
   return {
     writer,
     live,
+    outbox,
     queries,
+    ops,
+    webhooks,
     async start(port = 0, host) {
       await migrateToLatest(db);
       await live.start();
+      await gate.ready();
+      outbox.start();
+      webhooks.start();
       server = createServer(
         {
           requestTimeout: edge.requestTimeoutMs,
@@ -149,53 +215,68 @@ export function buildApp(config: AppConfig): App {
           connectionsCheckingInterval: Math.min(1000, edge.headersTimeoutMs / 2),
         },
         (req, res) => {
-          handle(req, res).catch((err) => answerFailedRequest(err, res));
+          ops.handle(req, res, () => {
+            handle(req, res).catch((err) => answerFailedRequest(err, res));
+          });
         },
       );
       watchSlowClients(server);
+      connections.watch(server);
       await new Promise<void>((resolve, reject) => {
         server!.once('error', reject);
         server!.listen(port, host, () => resolve());
       });
       wss = new WebSocketServer({ server, path: '/graphql', maxPayload: LIMITS.bodyBytes });
+      const sockets = wss;
+      ops.attach(server, () => sockets.clients.size);
+      await ops.listenForMetrics(host);
       disposeWs = useServer(
         {
           // A refused credential closes the socket with 4403; none at all is an anonymous caller. A token
           // that expires later closes it then.
           onConnect: async (ctx) => {
             try {
-              holdSession(
-                ctx.extra.socket,
-                await auth.verify(String(ctx.connectionParams?.authorization ?? '')),
-              );
-              return true;
+              const session = await auth.verify(String(ctx.connectionParams?.authorization ?? ''));
+              holdSession(ctx.extra.socket, session);
+              return admitSocket(gate, connections, ctx.extra, session?.actor ?? null);
             } catch {
               return false;
             }
           },
           // Each operation is judged and answered on its own: a refusal never closes the socket.
-          ...wsOperations(yoga, costBudgets),
+          ...ops.observeWs(
+            wsOperations(yoga, costBudgets, {
+              subscriptionsPerSocket: gate.limits.connections.subscriptionsPerSocket,
+              gate,
+            }),
+          ),
         },
         wss,
       ).dispose;
+      logSocketErrorsAsOneLine(wss);
       const address = server.address() as AddressInfo;
       const shownHost = host && host !== '0.0.0.0' && host !== '::' ? host : 'localhost';
       return { port: address.port, url: `http://${shownHost}:${address.port}/graphql` };
     },
-    async stop() {
+    // Graceful (src/ops/shutdown.ts): unready at once, requests under way answered, sockets closed with
+    // 1001, then the listener and the pool; all within the shutdown timeout.
+    stop() {
       stopping = true;
-      await disposeWs?.();
-      wss?.close();
-      await live.stop();
-      if (server) {
-        const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
-        server.closeIdleConnections();
-        // Streams (SSE) do not end by themselves: give requests a moment, then cut what is left.
-        const timer = setTimeout(() => server?.closeAllConnections(), 2000);
-        await closing;
-        clearTimeout(timer);
-      }
-      await db.destroy();
+      stopped ??= ops.shutDown({
+        server,
+        closeSockets: async () => {
+          await disposeWs?.();
+          wss?.close();
+        },
+        closeResources: async () => {
+          await webhooks.stop();
+          await outbox.stop();
+          await gate.close();
+          await live.stop();
+          await db.destroy();
+        },
+      });
+      return stopped;
     },
   };
 }

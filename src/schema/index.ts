@@ -10,6 +10,8 @@ import './backorder.ts';
 import './order.ts';
 import './viewer.ts';
 import './subscriptions.ts';
+import './webhooks.ts';
+import './notifications.ts';
 
 export const schema = builder.toSchema();
 

@@ -3,10 +3,12 @@ import { canAccess } from '../domain/backorders.ts';
 import {
   BackorderLimitError,
   BackorderNotAllowedError,
+  CustomerLimitError,
   IdempotencyConflictError,
   InsufficientStockError,
   NotFoundError,
   NothingToShipError,
+  TotalLimitError,
 } from '../domain/errors.ts';
 import { placeOrder, shipOrder } from '../domain/orders.ts';
 import { primePlacedOrder } from '../read/placed-order.ts';
@@ -129,6 +131,8 @@ builder.mutationFields((t) => ({
         BackorderLimitError,
         IdempotencyConflictError,
         NotFoundError,
+        CustomerLimitError,
+        TotalLimitError,
       ],
     },
     args: { input: t.arg({ type: PlaceOrderInput }) },

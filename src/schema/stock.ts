@@ -6,6 +6,7 @@ import {
   InboundProductMismatchError,
   NotFoundError,
   StockBelowAllocatedError,
+  TotalLimitError,
 } from '../domain/errors.ts';
 import { adjustStock, receiveStock } from '../domain/stock.ts';
 import { MOVEMENT_KINDS } from '../rules/stock-rules.ts';
@@ -119,7 +120,7 @@ builder.mutationFields((t) => ({
   receiveStock: t.field({
     type: ReceiveStockSuccess,
     authScopes: { staff: true },
-    errors: { types: [NotFoundError, InboundClosedError, InboundProductMismatchError] },
+    errors: { types: [NotFoundError, InboundClosedError, InboundProductMismatchError, TotalLimitError] },
     args: { input: t.arg({ type: ReceiveStockInput }) },
     complexity: ({ input }, ctx) => movesUnits(ctx, input.quantity, BOUNDS.shipmentQuantity),
     resolve: async (_root, { input }, ctx) => {
@@ -141,7 +142,7 @@ builder.mutationFields((t) => ({
   adjustStock: t.field({
     type: AdjustStockSuccess,
     authScopes: { staff: true },
-    errors: { types: [NotFoundError, StockBelowAllocatedError] },
+    errors: { types: [NotFoundError, StockBelowAllocatedError, TotalLimitError] },
     args: { input: t.arg({ type: AdjustStockInput }) },
     complexity: ({ input }, ctx) => movesUnits(ctx, input.delta, BOUNDS.adjustDelta),
     resolve: async (_root, { input }, ctx) => {

@@ -1,9 +1,20 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import { createAuthenticator } from '../../src/auth.ts';
-import { type EdgeConfig, edgeDefaults, TOKEN_DEFAULTS, type TokenConfig } from '../../src/config.ts';
+import {
+  type EdgeConfig,
+  edgeDefaults,
+  OUTBOX_DEFAULTS,
+  type OutboxConfig,
+  TOKEN_DEFAULTS,
+  type TokenConfig,
+} from '../../src/config.ts';
 import type { Actor } from '../../src/domain/types.ts';
+import type { DemoTokens } from '../../src/http/demo.ts';
+import { WEBHOOK_DEFAULTS, type WebhookSettings } from '../../src/jobs/webhook-settings.ts';
+import type { AbuseLimits } from '../../src/limits/abuse-settings.ts';
 import { type CostBudgets, DEFAULT_COST_BUDGETS } from '../../src/limits/defaults.ts';
+import { type OpsConfig, opsDefaults } from '../../src/ops/settings.ts';
 import { type App, buildApp } from '../../src/server.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 
@@ -38,6 +49,16 @@ export interface TestAppOptions {
   tokens?: Partial<TokenConfig>;
   /** Cost budgets per role over the defaults. */
   costBudgets?: Partial<CostBudgets>;
+  /** Rate limits, connection caps and admission control (DEFAULT_ABUSE_LIMITS when omitted). */
+  abuse?: AbuseLimits;
+  /** Probes, metrics and shutdown over the defaults of the mode. */
+  ops?: Partial<OpsConfig>;
+  /** Webhook delivery settings over the defaults. */
+  webhooks?: Partial<WebhookSettings>;
+  /** How public events are made, over the defaults. */
+  outbox?: Partial<OutboxConfig>;
+  /** As if the JWT secret was made for the run: offered to /demo and GraphiQL. */
+  demoTokens?: DemoTokens;
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -57,6 +78,11 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     edge: { ...edgeDefaults(production), ...options.edge },
     tokens,
     costBudgets: { ...DEFAULT_COST_BUDGETS, ...options.costBudgets },
+    ...(options.abuse ? { abuse: options.abuse } : {}),
+    ops: { ...opsDefaults(production), ...options.ops },
+    webhooks: { ...WEBHOOK_DEFAULTS, ...options.webhooks },
+    outbox: { ...OUTBOX_DEFAULTS, ...options.outbox },
+    ...(options.demoTokens ? { demoTokens: options.demoTokens } : {}),
   });
   const { url, port } = await app.start(0, '127.0.0.1');
   const auth = createAuthenticator(TEST_SECRET, tokens);
@@ -90,4 +116,22 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       await database.drop();
     },
   };
+}
+
+/**
+ * A second instance of the service on the same database as `t` (its own pool, listener and hubs): what one
+ * instance changes, the other's subscribers must hear. Stopped by the caller.
+ */
+export async function startSecondInstance(
+  t: TestApp,
+  options: { statementTimeoutMs?: number } = {},
+): Promise<{ app: App; port: number }> {
+  const app = buildApp({
+    databaseUrl: t.database.url,
+    jwtSecret: TEST_SECRET,
+    pool: { max: 5, connectionTimeoutMs: 10_000, statementTimeoutMs: options.statementTimeoutMs ?? 30_000 },
+    mergeWindowMs: 50,
+    production: false,
+  });
+  return { app, port: (await app.start(0, '127.0.0.1')).port };
 }

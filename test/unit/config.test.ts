@@ -20,6 +20,7 @@ describe('configuration', () => {
   it('keeps GraphiQL, introspection and suggestions open in development, and closes them in production', () => {
     expect(loadConfig({}).edge).toEqual({
       graphiql: true,
+      demo: true,
       introspection: true,
       suggestions: true,
       corsOrigins: null,
@@ -29,12 +30,14 @@ describe('configuration', () => {
     const production = { NODE_ENV: 'production', JWT_SECRET: 's'.repeat(32) };
     expect(loadConfig(production).edge).toMatchObject({
       graphiql: false,
+      demo: false,
       introspection: false,
       suggestions: false,
     });
     expect(
       loadConfig({ ...production, GRAPHIQL: 'true', INTROSPECTION: 'on', SUGGESTIONS: '1' }).edge,
     ).toMatchObject({ graphiql: true, introspection: true, suggestions: true });
+    expect(loadConfig({ ...production, DEMO: 'true' }).edge.demo).toBe(true);
     expect(() => loadConfig({ INTROSPECTION: 'staff' })).toThrow(/INTROSPECTION must be true or false/);
   });
 
