@@ -24,7 +24,8 @@ import { type Authenticator, createAuthenticator } from '../../src/auth.ts';
 import { createDb, type Db } from '../../src/db/connect.ts';
 import { requestHash } from '../../src/domain/orders.ts';
 import type { Actor } from '../../src/domain/types.ts';
-import type { AbuseLimits } from '../../src/limits/abuse-settings.ts';
+import { type AbuseLimits, DEFAULT_ABUSE_LIMITS } from '../../src/limits/abuse-settings.ts';
+import { DEFAULT_COST_BUDGETS, DEFAULT_DOCUMENT_LIMITS } from '../../src/limits/defaults.ts';
 import { fromGlobalId } from '../../src/schema/ids.ts';
 import { type App, type AppConfig, buildApp } from '../../src/server.ts';
 
@@ -279,6 +280,20 @@ async function startServer(): Promise<{ adminUrl: string; kind: string }> {
   return { adminUrl: server.adminUrl, kind: 'embedded' };
 }
 
+/** The limits a benchmark runs under (they stay on): printed so its figures can be read against them. */
+export function limitsLine(abuse: AbuseLimits = DEFAULT_ABUSE_LIMITS): string {
+  const { rate, connections: c, admission: a } = abuse;
+  const budgets = DEFAULT_COST_BUDGETS;
+  const d = DEFAULT_DOCUMENT_LIMITS;
+  return (
+    `limits: cost budgets ${budgets.anonymous}/${budgets.customer}/${budgets.staff} (anonymous/customer/staff); ` +
+    `depth ${d.depth}, aliases ${d.aliases}, tokens ${d.tokens}, directives ${d.directives}; ` +
+    `admission ${a.enabled ? `on (cost in flight ${a.costInFlight}, per caller ${a.costPerCaller}, fast lane ${a.fastLaneCost})` : 'off'}; ` +
+    `rate limits ${rate.customer || rate.anonymous ? `${rate.customer}/${rate.anonymous} per ${rate.windowSeconds} s` : 'off'}; ` +
+    `caps: ${c.subscriptionsPerSocket} operations per socket, ${c.socketsPerCaller} sockets and ${c.streamsPerCaller} streams per caller, ${c.openConnections} connections`
+  );
+}
+
 export interface Bench {
   machine: Machine;
   /** The service's GraphQL endpoint. */
@@ -351,6 +366,7 @@ export async function startBench(options: {
   });
   const { url } = await app.start(0, '127.0.0.1');
   onCleanup('stop the service', () => app.stop());
+  progress(limitsLine(options.app?.abuse));
 
   const { db, pool } = benchConnections(databaseUrl, statementTimeoutMs);
   const machine = await machineWith(pool, kind);
@@ -936,6 +952,7 @@ export async function startServiceProcess(
     ...(options.abuse ? { abuse: options.abuse } : {}),
   });
   progress(`service at ${url} in process ${rpc.pid}, app pool ${options.poolMax}`);
+  progress(limitsLine(options.abuse));
   return {
     url,
     pid: rpc.pid,
