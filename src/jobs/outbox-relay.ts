@@ -20,7 +20,7 @@ import { OutageLog } from '../events/outage-log.ts';
 import { SingleFlight } from '../events/single-flight.ts';
 import { isCustomerEvent, notificationMessage } from '../read/notification-messages.ts';
 import { type PublicEventDraft, publicEventsOf } from '../read/public-events.ts';
-import { backorderState } from '../read/public-state.ts';
+import { backorderState, globalId } from '../read/public-state.ts';
 import { Readers } from '../read/readers.ts';
 import type { DomainEvent } from '../rules/events.ts';
 import { PAYLOAD_VERSION } from '../rules/public-events.ts';
@@ -141,7 +141,7 @@ export class OutboxRelay {
       const drafts = (await Promise.all(ready.map((e) => publicEventsOf(readers, e, now)))).flat();
       drafts.push(...(await this.etaMoves(trx, readers, ready, drafts, now)));
       const deliveries = await insertOutboxEvents(trx, await numbered(trx, drafts, now));
-      const notified = await addToFeeds(trx, drafts);
+      const notified = await addToFeeds(trx, readers, drafts);
       await moveRelayCursor(trx, ready.at(-1)!.seq);
       return { relayed: ready.length, deliveries, notified };
     });
@@ -276,7 +276,7 @@ async function numbered(ex: Executor, drafts: PublicEventDraft[], now: Date): Pr
       subject: d.subject,
       sequence,
       customerId: d.customerId,
-      productId: Buffer.from(`Product:${d.productId}`).toString('base64'),
+      productId: globalId('Product', d.productId),
       data: d.data,
     });
     return {
@@ -296,23 +296,24 @@ async function numbered(ex: Executor, drafts: PublicEventDraft[], now: Date): Pr
  * Puts every event about a customer into that customer's feed, and tells every instance (through the
  * event log its change feed reads) which notifications are new, so each pushes them to its own sockets.
  */
-async function addToFeeds(ex: Executor, drafts: PublicEventDraft[]): Promise<boolean> {
-  const added = await insertNotifications(
-    ex,
-    drafts.filter(isCustomerEvent).map((d) => {
+async function addToFeeds(ex: Executor, readers: Readers, drafts: PublicEventDraft[]): Promise<boolean> {
+  const notifications = await Promise.all(
+    drafts.filter(isCustomerEvent).map(async (d) => {
       const [kind, id] = d.subject.split(':');
-      const backorder = (d.data.backorder ?? null) as { orderId?: string } | null;
+      // The backorder was loaded to build the event: its order costs no query.
+      const backorder = kind === 'backorder' ? await readers.backorder.load(Number(id)) : null;
       return {
         customerId: d.customerId!,
         eventId: d.id,
         type: d.type,
         message: notificationMessage(d),
         productId: d.productId,
-        orderId: kind === 'order' ? Number(id) : backorder?.orderId ? localId(backorder.orderId) : null,
+        orderId: kind === 'order' ? Number(id) : (backorder?.orderId ?? null),
         backorderId: kind === 'backorder' ? Number(id) : null,
       };
     }),
   );
+  const added = await insertNotifications(ex, notifications);
   if (!added) return false;
   const event: DomainEvent = { type: 'NotificationsAdded', ...added };
   await ex
@@ -321,5 +322,3 @@ async function addToFeeds(ex: Executor, drafts: PublicEventDraft[]): Promise<boo
     .execute();
   return true;
 }
-
-const localId = (globalId: string) => Number(Buffer.from(globalId, 'base64').toString().split(':')[1]);

@@ -2,11 +2,11 @@ import { print } from 'graphql';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CappedPlaceOrderDocument, MyOrdersDocument } from '../generated/graphql.ts';
-import { abuseLimits, once } from '../helpers/abuse.ts';
+import { abuseLimits } from '../helpers/abuse.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { localId } from '../helpers/engine.ts';
 import { createProduct, receive, uniqueKey } from '../helpers/fixtures.ts';
-import { connect } from '../helpers/live.ts';
+import { connect, once } from '../helpers/live.ts';
 
 // A small cap: a checkout selecting its lines (x50) already costs more, so it runs alone; the fast lane
 // takes what costs at most 20.

@@ -4,10 +4,10 @@ import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { WatchAvailabilityDocument } from '../generated/graphql.ts';
-import { abuseLimits, once } from '../helpers/abuse.ts';
+import { abuseLimits } from '../helpers/abuse.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { createProduct, receive } from '../helpers/fixtures.ts';
-import { connect, subscribe } from '../helpers/live.ts';
+import { connect, once, subscribe } from '../helpers/live.ts';
 
 let t: TestApp;
 let staff: string;

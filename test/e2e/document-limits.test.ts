@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { getIntrospectionQuery, Lexer, print, Source, TokenKind } from 'graphql';
-import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CatalogDocument,
@@ -12,7 +11,7 @@ import {
 } from '../generated/graphql.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { createProduct, receive } from '../helpers/fixtures.ts';
-import { connect, subscribe } from '../helpers/live.ts';
+import { connect, once, subscribe } from '../helpers/live.ts';
 
 const GRAPHQL_RESPONSE = 'application/graphql-response+json';
 const JSON_ONLY = 'application/json';
@@ -366,43 +365,6 @@ describe('error messages repeat at most 100 characters of the input', () => {
     expect(answer.text).not.toContain('x'.repeat(101));
   });
 });
-
-interface Outcome {
-  kind: 'next' | 'error' | 'closed';
-  data?: unknown;
-  errors?: { message: string; extensions?: Record<string, unknown> }[];
-}
-
-/**
- * One query or refused operation over a socket: its result, or its error, or the socket closing. The
- * operation ends by itself; unsubscribing from one that already completed would release the lazy
- * client's hold on the socket a second time.
- */
-function once(
-  client: Client,
-  payload: { query: string; variables?: Record<string, unknown> },
-): Promise<Outcome> {
-  return new Promise((resolve) => {
-    let settled = false;
-    const settle = (outcome: Outcome) => {
-      if (!settled) {
-        settled = true;
-        resolve(outcome);
-      }
-    };
-    client.subscribe(payload, {
-      next: (result) =>
-        settle({ kind: 'next', data: result.data, errors: result.errors as Outcome['errors'] }),
-      error: (err) =>
-        settle(
-          Array.isArray(err)
-            ? { kind: 'error', errors: err }
-            : { kind: 'closed', errors: [{ message: String((err as { code?: number }).code) }] },
-        ),
-      complete: () => settle({ kind: 'next' }),
-    });
-  });
-}
 
 describe('over WebSocket, a refused or failing operation ends alone', () => {
   it('with two subscriptions on the socket, every kind of refusal gets an error message and both go on', async () => {

@@ -1,10 +1,10 @@
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProductAvailabilityDocument, WatchAvailabilityDocument } from '../generated/graphql.ts';
-import { abuseLimits, once, redisForTests, TEST_REDIS_URL } from '../helpers/abuse.ts';
+import { abuseLimits, redisForTests, TEST_REDIS_URL } from '../helpers/abuse.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { createProduct, receive } from '../helpers/fixtures.ts';
-import { connect, subscribe } from '../helpers/live.ts';
+import { connect, once, subscribe } from '../helpers/live.ts';
 
 // With REDIS_URL set (as in CI), the limits count in Redis; without it, in memory. The same tests run both.
 const useRedis = Boolean(process.env.REDIS_URL);

@@ -1,5 +1,4 @@
 import { createConnection } from 'node:net';
-import type { Client } from 'graphql-ws';
 import {
   type AbuseLimits,
   type AdmissionSettings,
@@ -21,37 +20,6 @@ export function abuseLimits(
     connections: { ...DEFAULT_ABUSE_LIMITS.connections, ...over.connections },
     admission: { ...DEFAULT_ABUSE_LIMITS.admission, ...over.admission },
   };
-}
-
-export interface Outcome {
-  kind: 'next' | 'error' | 'closed';
-  data?: unknown;
-  errors?: readonly { message: string; extensions?: Record<string, unknown> }[];
-  code?: number;
-}
-
-/** The first thing an operation over WebSocket gets: data, an `error` message, or the socket's close. */
-export function once(client: Client, payload: { query: string; variables?: Record<string, unknown> }) {
-  return new Promise<Outcome>((resolve) => {
-    let settled = false;
-    const settle = (outcome: Outcome) => {
-      if (!settled) {
-        settled = true;
-        resolve(outcome);
-      }
-    };
-    client.subscribe(payload, {
-      next: (result) =>
-        settle({ kind: 'next', data: result.data, errors: result.errors as Outcome['errors'] }),
-      error: (err) =>
-        settle(
-          Array.isArray(err)
-            ? { kind: 'error', errors: err }
-            : { kind: 'closed', code: (err as { code?: number }).code },
-        ),
-      complete: () => settle({ kind: 'next' }),
-    });
-  });
 }
 
 /** Redis for the tests: REDIS_URL, else the machine's. */

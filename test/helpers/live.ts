@@ -84,3 +84,37 @@ export function subscribe<R, V extends Record<string, unknown>>(
     latest: () => messages.at(-1)?.data,
   };
 }
+
+export interface Outcome {
+  kind: 'next' | 'error' | 'closed';
+  data?: unknown;
+  errors?: readonly { message: string; extensions?: Record<string, unknown> }[];
+  code?: number;
+}
+
+/**
+ * The first thing one operation over WebSocket gets: data, an `error` message for it alone, or the
+ * socket's close (with its code). The operation ends by itself.
+ */
+export function once(client: Client, payload: { query: string; variables?: Record<string, unknown> }) {
+  return new Promise<Outcome>((resolve) => {
+    let settled = false;
+    const settle = (outcome: Outcome) => {
+      if (!settled) {
+        settled = true;
+        resolve(outcome);
+      }
+    };
+    client.subscribe(payload, {
+      next: (result) =>
+        settle({ kind: 'next', data: result.data, errors: result.errors as Outcome['errors'] }),
+      error: (err) =>
+        settle(
+          Array.isArray(err)
+            ? { kind: 'error', errors: err }
+            : { kind: 'closed', code: (err as { code?: number }).code },
+        ),
+      complete: () => settle({ kind: 'next' }),
+    });
+  });
+}
