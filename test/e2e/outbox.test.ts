@@ -49,7 +49,8 @@ describe('public events from committed changes', () => {
       const backorder = placed(await order(t, customer, [{ productId: id, quantity }])).lines[0]!.backorder!;
       ids.push(localOf(backorder.id));
     }
-    // The relay reads each subject's state right after commit: let it keep up between the receipts.
+    // The relay reads each subject's state right after commit: let it keep up between the changes.
+    await t.app.outbox.poke();
     await receive(t, staff, id, 4);
     await t.app.outbox.poke();
     await receive(t, staff, id, 1);
