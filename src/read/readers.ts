@@ -1,4 +1,3 @@
-import DataLoader from 'dataloader';
 import type { Db } from '../db/connect.ts';
 import type {
   BackorderRecord,
@@ -45,6 +44,7 @@ import { findStockByProductIds, listMovements } from '../db/repos/stock.ts';
 import type { BackorderStatusValue, OrderStatusValue } from '../db/types.ts';
 import { estimateAvailableAt } from '../domain/availability.ts';
 import { backorderEta, toOpenInbound } from '../domain/eta.ts';
+import { andThen, both, Loader, type MaybePromise } from './loader.ts';
 
 function byKey<K, V>(keys: readonly K[], rows: readonly V[], key: (row: V) => K): (V | null)[] {
   const map = new Map<K, V>();
@@ -68,73 +68,73 @@ function groupBy<K, V>(keys: readonly K[], rows: readonly V[], key: (row: V) => 
  */
 export class Readers {
   // Loaders are made on first use: a subscription's context or event often needs only a few of them.
-  #product?: DataLoader<number, ProductRecord | null>;
-  #productBySku?: DataLoader<string, ProductRecord | null>;
-  #stock?: DataLoader<number, StockRecord | null>;
-  #openInbound?: DataLoader<number, InboundRecord[]>;
-  #inbound?: DataLoader<number, InboundRecord | null>;
-  #order?: DataLoader<number, OrderRecord | null>;
-  #orderLines?: DataLoader<number, OrderLineRecord[]>;
-  #backorder?: DataLoader<number, BackorderRecord | null>;
-  #backorderByLine?: DataLoader<number, BackorderRecord | null>;
-  #queueRank?: DataLoader<number, QueueRank | null>;
-  #notification?: DataLoader<number, NotificationRecord | null>;
-  #availabilityRequest?: DataLoader<number, AvailabilityRequestRecord | null>;
-  #openRequests?: DataLoader<number, number>;
-  #viewerRequest?: DataLoader<string, AvailabilityRequestRecord | null>;
+  #product?: Loader<number, ProductRecord | null>;
+  #productBySku?: Loader<string, ProductRecord | null>;
+  #stock?: Loader<number, StockRecord | null>;
+  #openInbound?: Loader<number, InboundRecord[]>;
+  #inbound?: Loader<number, InboundRecord | null>;
+  #order?: Loader<number, OrderRecord | null>;
+  #orderLines?: Loader<number, OrderLineRecord[]>;
+  #backorder?: Loader<number, BackorderRecord | null>;
+  #backorderByLine?: Loader<number, BackorderRecord | null>;
+  #queueRank?: Loader<number, QueueRank | null>;
+  #notification?: Loader<number, NotificationRecord | null>;
+  #availabilityRequest?: Loader<number, AvailabilityRequestRecord | null>;
+  #openRequests?: Loader<number, number>;
+  #viewerRequest?: Loader<string, AvailabilityRequestRecord | null>;
 
-  get product(): DataLoader<number, ProductRecord | null> {
-    this.#product ??= new DataLoader<number, ProductRecord | null>(async (ids) =>
+  get product(): Loader<number, ProductRecord | null> {
+    this.#product ??= new Loader<number, ProductRecord | null>(async (ids) =>
       byKey(ids, await findProductsByIds(this.db, ids), (r) => r.id),
     );
     return this.#product;
   }
-  get productBySku(): DataLoader<string, ProductRecord | null> {
-    this.#productBySku ??= new DataLoader<string, ProductRecord | null>(async (skus) => {
+  get productBySku(): Loader<string, ProductRecord | null> {
+    this.#productBySku ??= new Loader<string, ProductRecord | null>(async (skus) => {
       const rows = await findProductsBySkus(this.db, skus);
       for (const row of rows) this.product.prime(row.id, row);
       return byKey(skus, rows, (r) => r.sku);
     });
     return this.#productBySku;
   }
-  get stock(): DataLoader<number, StockRecord | null> {
-    this.#stock ??= new DataLoader<number, StockRecord | null>(async (ids) =>
+  get stock(): Loader<number, StockRecord | null> {
+    this.#stock ??= new Loader<number, StockRecord | null>(async (ids) =>
       byKey(ids, await findStockByProductIds(this.db, ids), (r) => r.productId),
     );
     return this.#stock;
   }
-  get openInbound(): DataLoader<number, InboundRecord[]> {
-    this.#openInbound ??= new DataLoader<number, InboundRecord[]>(async (ids) =>
+  get openInbound(): Loader<number, InboundRecord[]> {
+    this.#openInbound ??= new Loader<number, InboundRecord[]>(async (ids) =>
       groupBy(ids, await listOpenInbound(this.db, ids), (r) => r.productId),
     );
     return this.#openInbound;
   }
-  get inbound(): DataLoader<number, InboundRecord | null> {
-    this.#inbound ??= new DataLoader<number, InboundRecord | null>(async (ids) =>
+  get inbound(): Loader<number, InboundRecord | null> {
+    this.#inbound ??= new Loader<number, InboundRecord | null>(async (ids) =>
       byKey(ids, await findInboundByIds(this.db, ids), (r) => r.id),
     );
     return this.#inbound;
   }
-  get order(): DataLoader<number, OrderRecord | null> {
-    this.#order ??= new DataLoader<number, OrderRecord | null>(async (ids) =>
+  get order(): Loader<number, OrderRecord | null> {
+    this.#order ??= new Loader<number, OrderRecord | null>(async (ids) =>
       byKey(ids, await findOrdersByIds(this.db, ids), (r) => r.id),
     );
     return this.#order;
   }
-  get orderLines(): DataLoader<number, OrderLineRecord[]> {
-    this.#orderLines ??= new DataLoader<number, OrderLineRecord[]>(async (ids) =>
+  get orderLines(): Loader<number, OrderLineRecord[]> {
+    this.#orderLines ??= new Loader<number, OrderLineRecord[]>(async (ids) =>
       groupBy(ids, await findLinesByOrderIds(this.db, ids), (r) => r.orderId),
     );
     return this.#orderLines;
   }
-  get backorder(): DataLoader<number, BackorderRecord | null> {
-    this.#backorder ??= new DataLoader<number, BackorderRecord | null>(async (ids) =>
+  get backorder(): Loader<number, BackorderRecord | null> {
+    this.#backorder ??= new Loader<number, BackorderRecord | null>(async (ids) =>
       byKey(ids, await findBackordersByIds(this.db, ids), (r) => r.id),
     );
     return this.#backorder;
   }
-  get backorderByLine(): DataLoader<number, BackorderRecord | null> {
-    this.#backorderByLine ??= new DataLoader<number, BackorderRecord | null>(async (ids) => {
+  get backorderByLine(): Loader<number, BackorderRecord | null> {
+    this.#backorderByLine ??= new Loader<number, BackorderRecord | null>(async (ids) => {
       const rows = await findBackordersByLineIds(this.db, ids);
       for (const row of rows) this.backorder.prime(row.id, row);
       return byKey(ids, rows, (r) => r.orderLineId);
@@ -142,29 +142,29 @@ export class Readers {
     return this.#backorderByLine;
   }
   /** Position in the queue; null once the backorder has left it. */
-  get notification(): DataLoader<number, NotificationRecord | null> {
-    this.#notification ??= new DataLoader<number, NotificationRecord | null>(async (ids) =>
+  get notification(): Loader<number, NotificationRecord | null> {
+    this.#notification ??= new Loader<number, NotificationRecord | null>(async (ids) =>
       byKey(ids, await findNotificationsByIds(this.db, ids), (r) => r.id),
     );
     return this.#notification;
   }
-  get availabilityRequest(): DataLoader<number, AvailabilityRequestRecord | null> {
-    this.#availabilityRequest ??= new DataLoader<number, AvailabilityRequestRecord | null>(async (ids) =>
+  get availabilityRequest(): Loader<number, AvailabilityRequestRecord | null> {
+    this.#availabilityRequest ??= new Loader<number, AvailabilityRequestRecord | null>(async (ids) =>
       byKey(ids, await findAvailabilityRequestsByIds(this.db, ids), (r) => r.id),
     );
     return this.#availabilityRequest;
   }
   /** Open back-in-stock requests per product. */
-  get openRequests(): DataLoader<number, number> {
-    this.#openRequests ??= new DataLoader<number, number>(async (ids) => {
+  get openRequests(): Loader<number, number> {
+    this.#openRequests ??= new Loader<number, number>(async (ids) => {
       const counts = new Map((await countOpenRequests(this.db, ids)).map((r) => [r.productId, r.n]));
       return ids.map((id) => counts.get(id) ?? 0);
     });
     return this.#openRequests;
   }
   /** A customer's open request for a product, keyed `customerId\u0000productId`. */
-  get viewerRequest(): DataLoader<string, AvailabilityRequestRecord | null> {
-    this.#viewerRequest ??= new DataLoader<string, AvailabilityRequestRecord | null>(async (keys) => {
+  get viewerRequest(): Loader<string, AvailabilityRequestRecord | null> {
+    this.#viewerRequest ??= new Loader<string, AvailabilityRequestRecord | null>(async (keys) => {
       const byCustomer = new Map<string, number[]>();
       for (const key of keys) {
         const [customerId, productId] = key.split('\u0000') as [string, string];
@@ -180,8 +180,8 @@ export class Readers {
     });
     return this.#viewerRequest;
   }
-  get queueRank(): DataLoader<number, QueueRank | null> {
-    this.#queueRank ??= new DataLoader<number, QueueRank | null>(async (ids) =>
+  get queueRank(): Loader<number, QueueRank | null> {
+    this.#queueRank ??= new Loader<number, QueueRank | null>(async (ids) =>
       byKey(ids, await rankBackorders(this.db, ids), (r) => r.id),
     );
     return this.#queueRank;
@@ -238,7 +238,7 @@ export class Readers {
     return countBackordersOfProduct(this.db, productId, statuses);
   }
 
-  private primed<K, V>(loader: DataLoader<K, V | null>, rows: V[], key: (row: V) => K): V[] {
+  private primed<K, V>(loader: Loader<K, V | null>, rows: V[], key: (row: V) => K): V[] {
     for (const row of rows) loader.prime(key(row), row);
     return rows;
   }
@@ -257,15 +257,51 @@ export class Readers {
     return estimateAvailableAt(product, stock, inbound.map(toOpenInbound), quantity, now);
   }
 
-  /** When a queued backorder's missing units are covered by the supply that reaches it; null outside the queue. */
-  async backorderEta(backorder: BackorderRecord, now: Date): Promise<Date | null> {
-    const rank = await this.queueRank.load(backorder.id);
-    if (!rank) return null;
-    const [product, inbound] = await Promise.all([
-      this.product.load(backorder.productId),
-      this.openInbound.load(backorder.productId),
-    ]);
-    if (!product) return null;
-    return backorderEta(rank, product.restockLeadTimeDays, inbound, now);
+  /**
+   * When a queued backorder's missing units are covered by the supply that reaches it; null outside the
+   * queue. Synchronous when its rank, product and inbound have been read.
+   */
+  backorderEta(backorder: BackorderRecord, now: Date): MaybePromise<Date | null> {
+    return andThen(this.queueRank.get(backorder.id), (rank) => {
+      if (!rank) return null;
+      const productId = backorder.productId;
+      return andThen(
+        both(this.product.get(productId), this.openInbound.get(productId)),
+        ([product, inbound]) =>
+          product ? backorderEta(rank, product.restockLeadTimeDays, inbound, now) : null,
+      );
+    });
   }
+
+  /**
+   * Reads at once what a page of orders will show, one query per kind of row in three round trips (lines;
+   * their products, backorders and inbound; the backorders' ranks), so that the page then resolves without
+   * a promise per line. `shows` says what the query selects: nothing unselected is read.
+   */
+  async fillOrders(orderIds: readonly number[], shows: OrderTreeSelection): Promise<void> {
+    if (!shows.lines || orderIds.length === 0) return;
+    await this.orderLines.fill(orderIds);
+    const lines = orderIds.flatMap((id) => this.orderLines.peek(id) ?? []);
+    const productIds = lines.map((l) => l.productId);
+    await Promise.all([
+      shows.products || shows.etas ? this.product.fill(productIds) : null,
+      shows.etas ? this.openInbound.fill(productIds) : null,
+      shows.backorders
+        ? this.backorderByLine.fill(lines.map((l) => l.id)).then(() => {
+            if (!shows.ranks && !shows.etas) return;
+            const ids = lines.flatMap((l) => this.backorderByLine.peek(l.id)?.id ?? []);
+            return this.queueRank.fill(ids);
+          })
+        : null,
+    ]);
+  }
+}
+
+/** What a query shows of each order on a page: see `Readers.fillOrders`. */
+export interface OrderTreeSelection {
+  lines: boolean;
+  products: boolean;
+  backorders: boolean;
+  ranks: boolean;
+  etas: boolean;
 }

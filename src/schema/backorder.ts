@@ -2,6 +2,7 @@ import type { BackorderRecord } from '../db/records.ts';
 import type { Allocation } from '../db/repos/backorders.ts';
 import { canAccess, cancelBackorder } from '../domain/backorders.ts';
 import { BackorderNotCancellableError, NotFoundError } from '../domain/errors.ts';
+import { andThen } from '../read/loader.ts';
 import { BACKORDER_STATUSES } from '../rules/stock-rules.ts';
 import { builder } from './builder.ts';
 import type { Context } from './context-type.ts';
@@ -37,12 +38,13 @@ builder.node(Backorder, {
     queuePosition: t.int({
       nullable: true,
       description: '1-based rank in the product queue; null outside the queue.',
-      resolve: async (b, _args, ctx) => (await ctx.readers.queueRank.load(b.id))?.position ?? null,
+      resolve: (b, _args, ctx) => andThen(ctx.readers.queueRank.get(b.id), (rank) => rank?.position ?? null),
     }),
     unitsAhead: t.int({
       nullable: true,
       description: 'Units still missing for everyone ahead in the queue; null outside the queue.',
-      resolve: async (b, _args, ctx) => (await ctx.readers.queueRank.load(b.id))?.unitsAhead ?? null,
+      resolve: (b, _args, ctx) =>
+        andThen(ctx.readers.queueRank.get(b.id), (rank) => rank?.unitsAhead ?? null),
     }),
     estimatedAvailableAt: t.field({
       type: 'DateTime',
@@ -54,7 +56,7 @@ builder.node(Backorder, {
     createdAt: t.field({ type: 'DateTime', resolve: (b) => b.createdAt }),
     product: t.field({
       type: Product,
-      resolve: async (b, _args, ctx) => (await ctx.readers.product.load(b.productId))!,
+      resolve: (b, _args, ctx) => andThen(ctx.readers.product.get(b.productId), (p) => p!),
     }),
   }),
 });

@@ -1,5 +1,6 @@
 import { lexicographicSortSchema, printSchema } from 'graphql';
 import { builder } from './builder.ts';
+import { resolveNodeIdsAtOnce } from './node-ids.ts';
 import './scalars.ts';
 import './errors.ts';
 import './product.ts';
@@ -13,7 +14,7 @@ import './subscriptions.ts';
 import './webhooks.ts';
 import './notifications.ts';
 
-export const schema = builder.toSchema();
+export const schema = resolveNodeIdsAtOnce(builder.toSchema());
 
 /** The committed schema/schema.graphql is exactly this. */
 export function printedSchema(): string {

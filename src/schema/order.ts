@@ -1,4 +1,5 @@
-import type { OrderLineRecord, OrderRecord } from '../db/records.ts';
+import type { GraphQLResolveInfo } from 'graphql';
+import type { OrderLineRecord, OrderRecord, PageWindow } from '../db/records.ts';
 import { canAccess } from '../domain/backorders.ts';
 import {
   BackorderLimitError,
@@ -11,13 +12,17 @@ import {
   TotalLimitError,
 } from '../domain/errors.ts';
 import { placeOrder, shipOrder } from '../domain/orders.ts';
+import { andThen } from '../read/loader.ts';
 import { primePlacedOrder } from '../read/placed-order.ts';
+import type { OrderTreeSelection } from '../read/readers.ts';
 import { ORDER_STATUSES } from '../rules/stock-rules.ts';
 import { Backorder } from './backorder.ts';
 import { builder } from './builder.ts';
+import type { Context } from './context-type.ts';
 import { listOf } from './field-cost.ts';
 import { fromGlobalId, loadNodes } from './ids.ts';
-import { pageByNumber } from './pagination.ts';
+import { lookahead, selectedAt } from './lookahead.ts';
+import { type ConnectionArgs, type Page, pageByNumber } from './pagination.ts';
 import { Product } from './product.ts';
 import { BOUNDS, intInRange, stringLength } from './validate.ts';
 
@@ -38,13 +43,13 @@ const OrderLine = builder.objectRef<OrderLineRecord>('OrderLine').implement({
     quantityShipped: t.exposeInt('quantityShipped'),
     product: t.field({
       type: Product,
-      resolve: async (l, _args, ctx) => (await ctx.readers.product.load(l.productId))!,
+      resolve: (l, _args, ctx) => andThen(ctx.readers.product.get(l.productId), (p) => p!),
     }),
     backorder: t.field({
       type: Backorder,
       nullable: true,
       description: 'The part of the line that waited for stock, if any.',
-      resolve: (l, _args, ctx) => ctx.readers.backorderByLine.load(l.id),
+      resolve: (l, _args, ctx) => ctx.readers.backorderByLine.get(l.id),
     }),
   }),
 });
@@ -63,10 +68,43 @@ builder.node(Order, {
     lines: t.field({
       type: [OrderLine],
       complexity: listOf(BOUNDS.orderLines),
-      resolve: (o, _args, ctx) => ctx.readers.orderLines.load(o.id),
+      resolve: (o, _args, ctx) => ctx.readers.orderLines.get(o.id),
     }),
   }),
 });
+
+/** What a query shows of each order on a connection's page. */
+function orderTreeShows(info: GraphQLResolveInfo): OrderTreeSelection {
+  const lines = selectedAt(lookahead(info), 'edges', 'node', 'lines');
+  const backorder = selectedAt(lines, 'backorder');
+  return {
+    lines: lines !== undefined,
+    products: selectedAt(lines, 'product') !== undefined || selectedAt(backorder, 'product') !== undefined,
+    backorders: backorder !== undefined,
+    ranks:
+      selectedAt(backorder, 'queuePosition') !== undefined ||
+      selectedAt(backorder, 'unitsAhead') !== undefined,
+    etas: selectedAt(backorder, 'estimatedAvailableAt') !== undefined,
+  };
+}
+
+/**
+ * A page of orders, with what the query shows of them read in bulk before they resolve: a page of 100
+ * orders of 50 lines then resolves without a promise per line.
+ */
+export async function pageOfOrders(
+  args: ConnectionArgs,
+  list: (page: PageWindow<number>) => Promise<OrderRecord[]>,
+  ctx: Context,
+  info: GraphQLResolveInfo,
+): Promise<Page<OrderRecord>> {
+  const page = await pageByNumber(args, list, (o) => o.id);
+  await ctx.readers.fillOrders(
+    page.edges.map((e) => e.node.id),
+    orderTreeShows(info),
+  );
+  return page;
+}
 
 builder.queryField('orders', (t) =>
   t.connection(
@@ -75,12 +113,8 @@ builder.queryField('orders', (t) =>
       authScopes: { staff: true },
       description: 'Orders oldest first; with status, only those (READY: what can ship now).',
       args: { status: t.arg({ type: OrderStatus, required: false }) },
-      resolve: async (_root, args, ctx) => ({
-        ...(await pageByNumber(
-          args,
-          (page) => ctx.readers.listOrders(args.status ?? null, page),
-          (o) => o.id,
-        )),
+      resolve: async (_root, args, ctx, info) => ({
+        ...(await pageOfOrders(args, (page) => ctx.readers.listOrders(args.status ?? null, page), ctx, info)),
         totalCount: await ctx.readers.countOrders(args.status ?? null),
       }),
     },

@@ -1,7 +1,7 @@
 import type { Actor } from '../domain/types.ts';
 import { Backorder } from './backorder.ts';
 import { builder } from './builder.ts';
-import { Order } from './order.ts';
+import { Order, pageOfOrders } from './order.ts';
 import { pageByNumber } from './pagination.ts';
 
 export const Viewer = builder.objectRef<Actor>('Viewer').implement({
@@ -13,12 +13,8 @@ export const Viewer = builder.objectRef<Actor>('Viewer').implement({
       type: Order,
       authScopes: { customer: true },
       description: 'Your orders, newest first.',
-      resolve: (viewer, args, ctx) =>
-        pageByNumber(
-          args,
-          (page) => ctx.readers.listOrdersOfCustomer(viewer.id, page),
-          (o) => o.id,
-        ),
+      resolve: (viewer, args, ctx, info) =>
+        pageOfOrders(args, (page) => ctx.readers.listOrdersOfCustomer(viewer.id, page), ctx, info),
     }),
     backorders: t.connection({
       type: Backorder,
