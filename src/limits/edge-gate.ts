@@ -85,11 +85,22 @@ const NOTHING: Ticket = { release: () => {} };
 /** The gate on HTTP and Server-Sent Events; after the operation guard, which prices the operation. */
 export function useEdgeGate(gate: EdgeGate): Plugin {
   return {
-    async onExecute({ args, setResultAndStopExecution }) {
+    async onExecute({ args, executeFn, setExecuteFn, setResultAndStopExecution }) {
       const ticket = await gate.enter(args);
-      if ('release' in ticket) return { onExecuteDone: () => ticket.release() };
-      setResultAndStopExecution({ errors: [ticket] });
-      return undefined;
+      if (!('release' in ticket)) {
+        setResultAndStopExecution({ errors: [ticket] });
+        return undefined;
+      }
+      // Released however the operation ends: an executor that throws skips onExecuteDone, and a later
+      // plugin that answers instead of executing skips the executor. Releasing twice is harmless.
+      setExecuteFn(async (executionArgs) => {
+        try {
+          return await executeFn(executionArgs);
+        } finally {
+          ticket.release();
+        }
+      });
+      return { onExecuteDone: () => ticket.release() };
     },
     async onSubscribe({ args, setResultAndStopExecution }) {
       const ticket = await gate.enter(args);
