@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { GraphiQLOptions } from 'graphql-yoga';
 
 /** What GraphiQL opens with: the storefront's first question, against the demo catalogue. */
 export const GRAPHIQL_DEFAULT_QUERY = `# backorder-api: products, stock, fair backorder queues, live.
@@ -122,4 +123,15 @@ export function graphiqlTour(tokens: TourTokens | undefined) {
     subscriptionsProtocol: 'WS' as const,
     defaultTabs: [{ query: welcome }, ...tabs],
   };
+}
+
+/**
+ * GraphiQL's page, from a package that holds its whole 9 MB bundle as a string: loaded when GraphiQL is
+ * first asked for, never otherwise. Imported with the server, it stayed in the heap of every instance
+ * (about 27 MB with its source), production ones included, and V8 lets the heap grow to a multiple of
+ * what stays live.
+ */
+export async function renderGraphiQLOnDemand(options: GraphiQLOptions): Promise<string> {
+  const { renderGraphiQL } = await import('@graphql-yoga/render-graphiql');
+  return renderGraphiQL(options);
 }

@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, maskError } from 'graphql-yoga';
@@ -12,7 +11,7 @@ import { backgroundDb, createDb } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { Writer } from './db/transaction.ts';
 import { LiveUpdates } from './events/live-updates.ts';
-import { graphiqlTour } from './graphiql.ts';
+import { graphiqlTour, renderGraphiQLOnDemand } from './graphiql.ts';
 import { readJsonBody, refuse } from './http/body.ts';
 import { applyCors } from './http/cors.ts';
 import { DEMO_DIR, type DemoTokens, isDemoRequest, serveDemo } from './http/demo.ts';
@@ -126,7 +125,7 @@ export function buildApp(config: AppConfig): App {
     // CORS is answered before Yoga (src/http/cors.ts): Yoga's own reflects any origin with credentials.
     cors: false,
     // GraphiQL served from the package itself, not from a CDN: it works offline and behind firewalls.
-    renderGraphiQL,
+    renderGraphiQL: renderGraphiQLOnDemand,
     // One context factory for both transports: the header over HTTP, connectionParams over WebSocket.
     context: (initial: { request: Request; connectionParams?: { authorization?: unknown } }) =>
       contextFor(
