@@ -81,7 +81,13 @@ describe('a page costs a fixed number of statements, however long it is', () => 
       products.push(id);
     }
     for (let i = 0; i < 12; i++) {
-      placed(await order(t, customer, products.map((productId) => ({ productId, quantity: 1 }))));
+      placed(
+        await order(
+          t,
+          customer,
+          products.map((productId) => ({ productId, quantity: 1 })),
+        ),
+      );
     }
     const small = await statementsFor(() => t.ok(MyOrdersDocument, { first: 2 }, customer));
     const large = await statementsFor(() => t.ok(MyOrdersDocument, { first: 12 }, customer));

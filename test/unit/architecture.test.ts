@@ -63,7 +63,9 @@ describe('layering', () => {
 describe('memory', () => {
   it("loads GraphiQL's 9 MB bundle only when GraphiQL is asked for: no static import of it", () => {
     const statically = [...readTree(SRC)]
-      .filter(([, text]) => /^\s*(import|export)\b[^;]*from\s*['"]@graphql-yoga\/render-graphiql['"]/m.test(text))
+      .filter(([, text]) =>
+        /^\s*(import|export)\b[^;]*from\s*['"]@graphql-yoga\/render-graphiql['"]/m.test(text),
+      )
       .map(([file]) => path.relative(SRC, file));
     expect(statically).toEqual([]);
     const everywhere = [...readTree(SRC).values()].flatMap(importsOf);
