@@ -2,6 +2,7 @@ import { BREAK, type DocumentNode, type ExecutionResult, GraphQLError, visit } f
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { WebSocket } from 'ws';
 import type { Actor } from '../domain/types.ts';
+import { withMessage } from '../limits/echo.ts';
 import { roleOfSocket } from '../ws/session.ts';
 
 type Role = Actor['role'] | null;
@@ -46,14 +47,7 @@ function hasSuggestion(errors: readonly { message: string }[] | undefined): bool
 /** The same error without the names graphql-js guessed from the schema. */
 export function withoutSuggestions(error: GraphQLError): GraphQLError {
   if (!error.message.includes('Did you mean')) return error;
-  return new GraphQLError(error.message.replace(SUGGESTION, ''), {
-    nodes: error.nodes,
-    source: error.source,
-    positions: error.positions,
-    path: error.path,
-    originalError: error.originalError,
-    extensions: error.extensions,
-  });
+  return withMessage(error, error.message.replace(SUGGESTION, ''));
 }
 
 function hideIn<R extends ExecutionResult>(result: R): R {

@@ -25,17 +25,24 @@ export function boundMessage(message: string): string {
 function boundError<E extends GraphQLError | GraphQLFormattedError>(error: E): E {
   const message = boundMessage(error.message);
   if (message === error.message) return error;
-  if (error instanceof GraphQLError) {
-    return new GraphQLError(message, {
-      nodes: error.nodes,
-      source: error.source,
-      positions: error.positions,
-      path: error.path,
-      originalError: error.originalError,
-      extensions: error.extensions,
-    }) as E;
-  }
+  if (error instanceof GraphQLError) return withMessage(error, message) as E;
   return { ...error, message };
+}
+
+/** The same error, located as it was, with another message (and, if given, other extensions). */
+export function withMessage(
+  error: GraphQLError,
+  message: string,
+  extensions: GraphQLError['extensions'] = error.extensions,
+): GraphQLError {
+  return new GraphQLError(message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    originalError: error.originalError,
+    extensions,
+  });
 }
 
 export function boundErrors<E extends GraphQLError | GraphQLFormattedError>(errors: readonly E[]): E[] {

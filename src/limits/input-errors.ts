@@ -1,5 +1,6 @@
-import { type ExecutionResult, GraphQLError } from 'graphql';
+import type { ExecutionResult } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import { withMessage } from './echo.ts';
 
 /**
  * Variables that do not fit their types (an Int past 32 bits, text for a number, a required one missing)
@@ -13,14 +14,7 @@ function marked(result: ExecutionResult): ExecutionResult | null {
     ...result,
     errors: result.errors.map((error) =>
       error.extensions?.code === undefined
-        ? new GraphQLError(error.message, {
-            nodes: error.nodes,
-            source: error.source,
-            positions: error.positions,
-            path: error.path,
-            originalError: error.originalError,
-            extensions: { ...error.extensions, code: 'BAD_USER_INPUT' },
-          })
+        ? withMessage(error, error.message, { ...error.extensions, code: 'BAD_USER_INPUT' })
         : error,
     ),
   };

@@ -30,15 +30,22 @@ function variablesRefusal(variables: unknown): GraphQLError | null {
   return null;
 }
 
+/** Per parsed document (Yoga reuses one per query text): whether a string in it holds NUL. */
+const holdsNul = new WeakMap<DocumentNode, boolean>();
+
 function documentRefusal(document: DocumentNode): GraphQLError | null {
-  let found = false;
-  visit(document, {
-    StringValue(node) {
-      if (!node.value.includes(NUL)) return undefined;
-      found = true;
-      return BREAK;
-    },
-  });
+  let found = holdsNul.get(document);
+  if (found === undefined) {
+    found = false;
+    visit(document, {
+      StringValue(node) {
+        if (!node.value.includes(NUL)) return undefined;
+        found = true;
+        return BREAK;
+      },
+    });
+    holdsNul.set(document, found);
+  }
   return found ? inputRefusal('A string in the document holds a NUL character.') : null;
 }
 

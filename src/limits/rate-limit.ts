@@ -72,10 +72,6 @@ export class RateLimits {
     });
   }
 
-  get enabled(): boolean {
-    return this.customer !== null || this.anonymous !== null;
-  }
-
   /** Counts one operation of the caller. `key` is its token subject, or its address for anonymous callers. */
   async check(role: 'anonymous' | 'customer' | 'staff', key: string): Promise<RateVerdict> {
     const limiter = role === 'customer' ? this.customer : role === 'anonymous' ? this.anonymous : null;

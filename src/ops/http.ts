@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type DocumentNode, getOperationAST } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import { ConnectionGuard } from '../limits/connection-caps.ts';
 import { withLogFields } from '../log.ts';
 import { operationForLog } from './known-operations.ts';
 import type { Metrics } from './metrics.ts';
@@ -120,7 +121,7 @@ export function useOutcomePlugin(): Plugin {
       if (!outcome) return;
       if (isAsyncIterable(result)) {
         outcome.stream = true;
-        if (req?.headers.accept?.includes('text/event-stream')) outcome.transport = 'sse';
+        if (req && ConnectionGuard.isStream(req)) outcome.transport = 'sse';
         outcome.onStreamStart?.();
         setResult(tap(result, (r) => outcome.errorsOf((r as ResultLike).errors)));
         return;

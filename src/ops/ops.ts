@@ -8,6 +8,7 @@ import { knownOperations } from './known-operations.ts';
 import { Metrics } from './metrics.ts';
 import type { Outcome } from './outcome.ts';
 import { Readiness } from './readiness.ts';
+import { refusalOfStatus } from './refusals.ts';
 import { requestIdFrom } from './request-id.ts';
 import type { OpsConfig } from './settings.ts';
 import { type ShutdownSteps, shutDown } from './shutdown.ts';
@@ -169,7 +170,7 @@ export class Ops {
     this.sockets = openSockets;
     server.on('clientError', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-        this.metrics?.refusals.inc({ limit: 'request_timeout', code: 'HTTP_408' });
+        this.metrics?.refusals.inc(refusalOfStatus(408)!);
       }
     });
   }

@@ -11,7 +11,6 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -28,6 +27,7 @@ import { type AbuseLimits, DEFAULT_ABUSE_LIMITS } from '../../src/limits/abuse-s
 import { DEFAULT_COST_BUDGETS, DEFAULT_DOCUMENT_LIMITS } from '../../src/limits/defaults.ts';
 import { fromGlobalId } from '../../src/schema/ids.ts';
 import { type App, type AppConfig, buildApp } from '../../src/server.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 // ---------------------------------------------------------------------------------------------------------
 // Progress and settings
@@ -215,17 +215,6 @@ export function machineLine(m: Machine): string {
 export const SERVICE_NODE_FLAGS = (process.env.BENCH_SERVICE_FLAGS ?? '').split(' ').filter(Boolean);
 
 export const BENCH_SECRET = 'bench-secret-that-is-long-enough-for-hs256-signing!';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function withDatabase(url: string, database: string): string {
   const u = new URL(url);
