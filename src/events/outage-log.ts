@@ -12,10 +12,6 @@ export class OutageLog {
     private readonly now: () => number = Date.now,
   ) {}
 
-  get failing(): boolean {
-    return this.since !== undefined;
-  }
-
   failed(err: unknown): void {
     this.failures++;
     if (this.since !== undefined) return;

@@ -1,5 +1,5 @@
 import type { Db } from '../db/connect.ts';
-import { rankWholeQueue } from '../db/repos/backorders.ts';
+import { type QueueRank, rankWholeQueue } from '../db/repos/backorders.ts';
 import { readEventsAfter, type StoredEvent } from '../db/repos/changes.ts';
 import { insertNotifications } from '../db/repos/notifications.ts';
 import {
@@ -18,9 +18,10 @@ import { HOLE_TTL_MS } from '../events/change-feed.ts';
 import { type Clock, systemClock } from '../events/clock.ts';
 import { OutageLog } from '../events/outage-log.ts';
 import { SingleFlight } from '../events/single-flight.ts';
+import { globalId } from '../read/global-id.ts';
 import { isCustomerEvent, notificationMessage } from '../read/notification-messages.ts';
 import { type PublicEventDraft, publicEventsOf } from '../read/public-events.ts';
-import { backorderState, globalId } from '../read/public-state.ts';
+import { backorderState } from '../read/public-state.ts';
 import { Readers } from '../read/readers.ts';
 import type { DomainEvent } from '../rules/events.ts';
 import { PAYLOAD_VERSION } from '../rules/public-events.ts';
@@ -211,6 +212,9 @@ export class OutboxRelay {
         }),
     );
     const told = new Set(notices.map((n) => n.backorderId));
+    // Products and their inbound for every queue below, one query each rather than per product.
+    const productIds = [...lastSeq.keys()];
+    await Promise.all([readers.product.fill(productIds), readers.openInbound.fill(productIds)]);
     for (const [productId, seq] of lastSeq) {
       const [product, inbound, queue] = await Promise.all([
         readers.product.load(productId),
@@ -226,6 +230,7 @@ export class OutboxRelay {
           )
         ).map((n) => [n.backorderId, n]),
       );
+      const movedHere: { rank: QueueRank; basis: EtaBasis; notice: EtaNotice }[] = [];
       for (const rank of queue) {
         const basis = backorderEtaBasis(rank, product.restockLeadTimeDays, inbound);
         const notice = known.get(rank.id);
@@ -236,6 +241,11 @@ export class OutboxRelay {
         if (now.getTime() - notice.notifiedAt.getTime() < HOUR_MS) continue;
         if (!etaMoved(toBasis(notice), basis, now, this.options.etaMarginMs)) continue;
         readers.queueRank.prime(rank.id, rank);
+        movedHere.push({ rank, basis, notice });
+      }
+      // The moved backorders' rows in one query, not one per backorder.
+      await readers.backorder.fill(movedHere.map((m) => m.rank.id));
+      for (const { rank, basis, notice } of movedHere) {
         const state = await backorderState(readers, rank.id, now);
         if (!state) continue;
         notices.push(toNotice(rank.id, basis, now));

@@ -13,6 +13,24 @@ export function both<A, B>(a: MaybePromise<A>, b: MaybePromise<B>): MaybePromise
   return a instanceof Promise || b instanceof Promise ? Promise.all([a, b]) : [a, b];
 }
 
+/** A batch's rows in the order of its keys, null where none has the key. */
+export function byKey<K, V>(keys: readonly K[], rows: readonly V[], key: (row: V) => K): (V | null)[] {
+  const map = new Map<K, V>();
+  for (const row of rows) map.set(key(row), row);
+  return keys.map((k) => map.get(k) ?? null);
+}
+
+/** A batch's rows grouped under each key, in the order of the keys. */
+export function groupBy<K, V>(keys: readonly K[], rows: readonly V[], key: (row: V) => K): V[][] {
+  const map = new Map<K, V[]>();
+  for (const row of rows) {
+    const list = map.get(key(row));
+    if (list) list.push(row);
+    else map.set(key(row), [row]);
+  }
+  return keys.map((k) => map.get(k) ?? []);
+}
+
 /**
  * A batching, caching loader (DataLoader) that also remembers the values it has settled, so that `get`
  * answers rows already read without a promise. graphql runs a subtree whose resolvers return plain values

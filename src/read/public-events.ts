@@ -2,7 +2,8 @@ import type { StoredEvent } from '../db/repos/changes.ts';
 import type { QueueFilled } from '../rules/events.ts';
 import type { PublicEventType } from '../rules/public-events.ts';
 import { expandFill } from './fill-expansion.ts';
-import { backorderState, globalId, orderState, productState } from './public-state.ts';
+import { globalId } from './global-id.ts';
+import { backorderState, orderState, productState } from './public-state.ts';
 import type { Readers } from './readers.ts';
 
 /** A public event before it is numbered and stored. */

@@ -1,13 +1,8 @@
 import type { BackorderRecord } from '../db/records.ts';
 import { availabilityStatus, availableUnits, canBackorder } from '../domain/availability.ts';
 import { isQueued } from '../rules/stock-rules.ts';
+import { globalId } from './global-id.ts';
 import type { Readers } from './readers.ts';
-
-/** A node's global id as the API shows it, so a receiver can look the same thing up over GraphQL. */
-export const globalId = (
-  type: 'Product' | 'Order' | 'Backorder' | 'AvailabilityRequest' | 'Notification',
-  id: number,
-): string => Buffer.from(`${type}:${id}`).toString('base64');
 
 /** The full state of a backorder, as a webhook carries it: enough to act without calling back. */
 export interface BackorderState {

@@ -44,23 +44,8 @@ import { findStockByProductIds, listMovements } from '../db/repos/stock.ts';
 import type { BackorderStatusValue, OrderStatusValue } from '../db/types.ts';
 import { estimateAvailableAt } from '../domain/availability.ts';
 import { backorderEta, toOpenInbound } from '../domain/eta.ts';
-import { andThen, both, Loader, type MaybePromise } from './loader.ts';
-
-function byKey<K, V>(keys: readonly K[], rows: readonly V[], key: (row: V) => K): (V | null)[] {
-  const map = new Map<K, V>();
-  for (const row of rows) map.set(key(row), row);
-  return keys.map((k) => map.get(k) ?? null);
-}
-
-function groupBy<K, V>(keys: readonly K[], rows: readonly V[], key: (row: V) => K): V[][] {
-  const map = new Map<K, V[]>();
-  for (const row of rows) {
-    const list = map.get(key(row));
-    if (list) list.push(row);
-    else map.set(key(row), [row]);
-  }
-  return keys.map((k) => map.get(k) ?? []);
-}
+import { andThen, both, byKey, groupBy, Loader, type MaybePromise } from './loader.ts';
+import { WebhookReaders } from './webhooks.ts';
 
 /**
  * Batched, per-request (or per-event) readers: whatever a query selects, each kind of row costs one query
@@ -82,6 +67,7 @@ export class Readers {
   #availabilityRequest?: Loader<number, AvailabilityRequestRecord | null>;
   #openRequests?: Loader<number, number>;
   #viewerRequest?: Loader<string, AvailabilityRequestRecord | null>;
+  #webhooks?: WebhookReaders;
 
   get product(): Loader<number, ProductRecord | null> {
     this.#product ??= new Loader<number, ProductRecord | null>(async (ids) =>
@@ -179,6 +165,11 @@ export class Readers {
       return keys.map((k) => found.get(k) ?? null);
     });
     return this.#viewerRequest;
+  }
+  /** What staff read about webhook endpoints and deliveries. */
+  get webhooks(): WebhookReaders {
+    this.#webhooks ??= new WebhookReaders(this.db);
+    return this.#webhooks;
   }
   get queueRank(): Loader<number, QueueRank | null> {
     this.#queueRank ??= new Loader<number, QueueRank | null>(async (ids) =>

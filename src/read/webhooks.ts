@@ -1,4 +1,3 @@
-import DataLoader from 'dataloader';
 import type { Db } from '../db/connect.ts';
 import type { PageWindow } from '../db/records.ts';
 import {
@@ -12,20 +11,16 @@ import {
   type WebhookDeliveryRecord,
   type WebhookEndpointRecord,
 } from '../db/repos/webhooks.ts';
-
-function byId<V extends { id: number }>(ids: readonly number[], rows: readonly V[]): (V | null)[] {
-  const map = new Map(rows.map((r) => [r.id, r]));
-  return ids.map((id) => map.get(id) ?? null);
-}
+import { byKey, Loader } from './loader.ts';
 
 /** What staff read about webhooks, batched per request. */
 export class WebhookReaders {
-  readonly endpoint: DataLoader<number, WebhookEndpointRecord | null>;
-  readonly delivery: DataLoader<number, WebhookDeliveryRecord | null>;
+  readonly endpoint: Loader<number, WebhookEndpointRecord | null>;
+  readonly delivery: Loader<number, WebhookDeliveryRecord | null>;
 
   constructor(private readonly db: Db) {
-    this.endpoint = new DataLoader(async (ids) => byId(ids, await findEndpointsByIds(db, ids)));
-    this.delivery = new DataLoader(async (ids) => byId(ids, await findDeliveriesByIds(db, ids)));
+    this.endpoint = new Loader(async (ids) => byKey(ids, await findEndpointsByIds(db, ids), (r) => r.id));
+    this.delivery = new Loader(async (ids) => byKey(ids, await findDeliveriesByIds(db, ids), (r) => r.id));
   }
 
   listEndpoints(page: PageWindow<number>) {

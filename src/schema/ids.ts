@@ -1,18 +1,8 @@
-import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
+import { decodeGlobalID } from '@pothos/plugin-relay';
+import { globalId, type NodeTypeName } from '../read/global-id.ts';
 
-export type NodeTypeName =
-  | 'Product'
-  | 'Order'
-  | 'Backorder'
-  | 'InboundShipment'
-  | 'WebhookEndpoint'
-  | 'WebhookDelivery'
-  | 'Notification'
-  | 'AvailabilityRequest';
-
-export function toGlobalId(type: NodeTypeName, id: number): string {
-  return encodeGlobalID(type, id);
-}
+export type { NodeTypeName };
+export const toGlobalId = globalId;
 
 /** The local id behind a global id of the expected type; null for anything else (malformed, other type). */
 export function fromGlobalId(globalId: string, type: NodeTypeName): number | null {

@@ -8,7 +8,6 @@ import {
   rotateWebhookSecret,
   updateWebhookEndpoint,
 } from '../domain/webhooks.ts';
-import { WebhookReaders } from '../read/webhooks.ts';
 import { enumOfPublicType, PUBLIC_EVENT_TYPES, type PublicEventType } from '../rules/public-events.ts';
 import { builder } from './builder.ts';
 import type { Context } from './context-type.ts';
@@ -19,16 +18,6 @@ import { pageByNumber } from './pagination.ts';
 import { BOUNDS, badInput, intInRange, stringLength } from './validate.ts';
 
 /** Staff manage where the shop's other systems are told what happened, and watch the deliveries. */
-
-const readersOf = new WeakMap<Context, WebhookReaders>();
-function webhookReaders(ctx: Context): WebhookReaders {
-  let readers = readersOf.get(ctx);
-  if (!readers) {
-    readers = new WebhookReaders(ctx.writer.db);
-    readersOf.set(ctx, readers);
-  }
-  return readers;
-}
 
 const isStaff = (ctx: Context) => ctx.viewer?.role === 'staff';
 
@@ -53,7 +42,7 @@ async function pageOfDeliveries(
   args: { first?: number | null; after?: string | null; status?: WebhookDeliveryRecord['status'] | null },
   endpointId: number | null,
 ) {
-  const readers = webhookReaders(ctx);
+  const readers = ctx.readers.webhooks;
   const filter = { status: args.status ?? null, endpointId };
   return {
     ...(await pageByNumber(
@@ -69,7 +58,7 @@ builder.node(WebhookEndpoint, {
   description: 'Where events are posted, signed with its secret.',
   id: { resolve: (e) => e.id },
   loadMany: (ids, ctx) =>
-    loadNodes(ids, (id) => (isStaff(ctx) ? webhookReaders(ctx).endpoint.load(id) : null)),
+    loadNodes(ids, (id) => (isStaff(ctx) ? ctx.readers.webhooks.endpoint.load(id) : null)),
   fields: (t) => ({
     url: t.exposeString('url'),
     description: t.exposeString('description', { nullable: true }),
@@ -119,7 +108,7 @@ builder.node(WebhookDelivery, {
   description: 'One event for one endpoint: sent until the endpoint answers 2xx, or given up (DEAD).',
   id: { resolve: (d) => d.id },
   loadMany: (ids, ctx) =>
-    loadNodes(ids, (id) => (isStaff(ctx) ? webhookReaders(ctx).delivery.load(id) : null)),
+    loadNodes(ids, (id) => (isStaff(ctx) ? ctx.readers.webhooks.delivery.load(id) : null)),
   fields: (t) => ({
     eventId: t.exposeString('eventId', {
       description: 'The `webhook-id` header: the same on every attempt.',
@@ -149,7 +138,7 @@ builder.node(WebhookDelivery, {
     body: t.exposeString('body', { description: 'The exact JSON sent, the same bytes on every attempt.' }),
     endpoint: t.field({
       type: WebhookEndpoint,
-      resolve: async (d, _args, ctx) => (await webhookReaders(ctx).endpoint.load(d.endpointId))!,
+      resolve: async (d, _args, ctx) => (await ctx.readers.webhooks.endpoint.load(d.endpointId))!,
     }),
   }),
 });
@@ -175,7 +164,7 @@ builder.queryFields((t) => ({
       authScopes: { staff: true },
       description: 'Webhook endpoints, oldest first.',
       resolve: async (_root, args, ctx) => {
-        const readers = webhookReaders(ctx);
+        const readers = ctx.readers.webhooks;
         return {
           ...(await pageByNumber(
             args,
@@ -340,7 +329,7 @@ builder.mutationFields((t) => ({
       fields: (f) => ({
         delivery: f.field({
           type: WebhookDelivery,
-          resolve: async (r, _args, ctx) => (await webhookReaders(ctx).delivery.load(r.id))!,
+          resolve: async (r, _args, ctx) => (await ctx.readers.webhooks.delivery.load(r.id))!,
         }),
       }),
     }),
