@@ -77,13 +77,7 @@ export function backorderEta(
   inbound: readonly InboundRecord[],
   now: Date,
 ): Date | null {
-  if (!rank) return null;
-  return estimateCoverage(
-    rank.unitsAhead + rank.missing,
-    inbound.map(toOpenInbound),
-    restockLeadTimeDays,
-    now,
-  );
+  return etaAt(backorderEtaBasis(rank, restockLeadTimeDays, inbound), now);
 }
 
 /** The basis of a queued backorder's ETA; null outside the queue or without supply or lead time. */

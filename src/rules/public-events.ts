@@ -19,10 +19,8 @@ export type PublicEventType = (typeof PUBLIC_EVENT_TYPES)[number];
 /** The version of every payload's shape; a breaking change to a payload raises it. */
 export const PAYLOAD_VERSION = 1;
 
-/** GraphQL enum value of a public type ('backorder.eta_moved' -> 'BACKORDER_ETA_MOVED'), and back. */
+/** GraphQL enum value of a public type ('backorder.eta_moved' -> 'BACKORDER_ETA_MOVED'). */
 export const enumOfPublicType = (type: PublicEventType): string => type.replace('.', '_').toUpperCase();
-export const publicTypeOfEnum = (value: string): PublicEventType | null =>
-  PUBLIC_EVENT_TYPES.find((t) => enumOfPublicType(t) === value) ?? null;
 
 /** The events a customer's own feed shows: those about their backorders, orders and alerts. */
 export const CUSTOMER_EVENT_TYPES = PUBLIC_EVENT_TYPES.filter((t) => !t.startsWith('product.'));

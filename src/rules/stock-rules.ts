@@ -47,13 +47,7 @@ export function queued(alias?: string): RawBuilder<boolean> {
 
 // ---- Backorder status -------------------------------------------------------------------------------
 
-/** A queued backorder after an allocation: complete, or still partly waiting. */
-export function statusAfterAllocation(quantity: number, allocated: number): BackorderStatus {
-  if (allocated >= quantity) return 'ALLOCATED';
-  return allocated > 0 ? 'PARTIALLY_ALLOCATED' : 'WAITING';
-}
-
-/** SQL form of statusAfterAllocation, over column expressions. */
+/** A queued backorder after an allocation, over column expressions: complete, or still partly waiting. */
 export function statusAfterAllocationSql(quantity: RawBuilder<number>, allocated: RawBuilder<number>) {
   return sql<BackorderStatus>`CASE WHEN ${allocated} >= ${quantity} THEN 'ALLOCATED'
     WHEN ${allocated} > 0 THEN 'PARTIALLY_ALLOCATED' ELSE 'WAITING' END`;

@@ -1,6 +1,7 @@
 import type { AvailabilityRequestRecord } from '../db/repos/alerts.ts';
 import type { NotificationRecord } from '../db/repos/notifications.ts';
 import { cancelAvailabilityRequest, notifyWhenAvailable } from '../domain/alerts.ts';
+import { canAccess } from '../domain/backorders.ts';
 import { NotFoundError, ProductAvailableError } from '../domain/errors.ts';
 import { markNotificationsRead } from '../domain/notifications.ts';
 import { CUSTOMER_EVENT_TYPES, enumOfPublicType } from '../rules/public-events.ts';
@@ -17,9 +18,7 @@ import { Viewer } from './viewer.ts';
 
 /** Only its customer, or staff, sees a notification or a request; to anyone else it does not exist. */
 const visible = <T extends { customerId: string }>(ctx: Context, record: T | null): T | null =>
-  record && ctx.viewer && (ctx.viewer.role === 'staff' || ctx.viewer.id === record.customerId)
-    ? record
-    : null;
+  record && ctx.viewer && canAccess(ctx.viewer, record) ? record : null;
 
 const NotificationType = builder.enumType('NotificationType', {
   description: 'What happened: the public event a notification shows (see the README, "Events").',

@@ -17,6 +17,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { WEBHOOK_DEFAULTS } from '../../src/jobs/webhook-settings.ts';
+import { enumOfPublicType, PUBLIC_EVENT_TYPES } from '../../src/rules/public-events.ts';
 import {
   allMs,
   CheckFailed,
@@ -210,17 +211,7 @@ async function main(): Promise<boolean> {
   return true;
 }
 
-const ALL_TYPES = [
-  'BACKORDER_CREATED',
-  'BACKORDER_PARTIALLY_ALLOCATED',
-  'BACKORDER_ALLOCATED',
-  'BACKORDER_SHIPPED',
-  'BACKORDER_CANCELLED',
-  'BACKORDER_ETA_MOVED',
-  'ORDER_SHIPPED',
-  'PRODUCT_BACK_IN_STOCK',
-  'PRODUCT_LOW_STOCK',
-  'ALERT_PRODUCT_AVAILABLE',
-];
+/** Every public event type, as the API's enum names it. */
+const ALL_TYPES = PUBLIC_EVENT_TYPES.map(enumOfPublicType);
 
 void runBench(main);

@@ -22,15 +22,6 @@ export async function moveRelayCursor(ex: Executor, seq: number): Promise<void> 
   await ex.updateTable('outbox_cursor').set({ seq }).where('name', '=', CURSOR).execute();
 }
 
-export async function relayCursor(ex: Executor): Promise<number> {
-  const row = await ex
-    .selectFrom('outbox_cursor')
-    .select('seq')
-    .where('name', '=', CURSOR)
-    .executeTakeFirst();
-  return row?.seq ?? 0;
-}
-
 /**
  * Reserves the next sequence numbers of each subject: `counts` says how many events each gets now;
  * returns the last number reserved per subject (its events take the numbers up to it, in order).
