@@ -1,4 +1,5 @@
 import { decodeGlobalID } from '@pothos/plugin-relay';
+import { NotFoundError } from '../domain/errors.ts';
 import { globalId, type NodeTypeName } from '../read/global-id.ts';
 
 export type { NodeTypeName };
@@ -12,6 +13,16 @@ export function fromGlobalId(globalId: string, type: NodeTypeName): number | nul
   } catch {
     return null;
   }
+}
+
+/** The local id behind a global id argument of the expected type; anything else is a NotFoundError. */
+export function requireGlobalId(
+  globalId: string | number,
+  type: NodeTypeName & NotFoundError['what'],
+): number {
+  const id = fromGlobalId(String(globalId), type);
+  if (id === null) throw new NotFoundError(type);
+  return id;
 }
 
 /** The row id inside a global id: a positive integer written plainly, or null (no row has it). */

@@ -3,7 +3,7 @@ import { InboundClosedError, InboundQuantityError, NotFoundError } from '../doma
 import { cancelInbound, scheduleInbound, updateInbound } from '../domain/inbound.ts';
 import { builder } from './builder.ts';
 import { INBOUND_ESTIMATE, listOf } from './field-cost.ts';
-import { fromGlobalId, loadNodes } from './ids.ts';
+import { loadNodes, requireGlobalId } from './ids.ts';
 import { Product } from './product.ts';
 import { BOUNDS, intInRange } from './validate.ts';
 
@@ -58,12 +58,6 @@ const UpdateInboundInput = builder.inputType('UpdateInboundInput', {
   }),
 });
 
-function inboundId(globalId: string | number): number {
-  const id = fromGlobalId(String(globalId), 'InboundShipment');
-  if (id === null) throw new NotFoundError('InboundShipment');
-  return id;
-}
-
 builder.mutationFields((t) => ({
   scheduleInbound: t.field({
     type: InboundPayload('ScheduleInboundSuccess'),
@@ -72,8 +66,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: ScheduleInboundInput }) },
     resolve: async (_root, { input }, ctx) => {
       const quantity = intInRange('quantity', input.quantity, 1, BOUNDS.shipmentQuantity);
-      const productId = fromGlobalId(String(input.productId), 'Product');
-      if (productId === null) throw new NotFoundError('Product');
+      const productId = requireGlobalId(input.productId, 'Product');
       return {
         inbound: await ctx.writer.run((tx) =>
           scheduleInbound(tx, { productId, quantity, expectedAt: input.expectedAt }),
@@ -91,7 +84,7 @@ builder.mutationFields((t) => ({
         input.quantity == null
           ? undefined
           : intInRange('quantity', input.quantity, 1, BOUNDS.shipmentQuantity);
-      const id = inboundId(input.id);
+      const id = requireGlobalId(input.id, 'InboundShipment');
       return {
         inbound: await ctx.writer.run((tx) =>
           updateInbound(tx, {
@@ -109,7 +102,7 @@ builder.mutationFields((t) => ({
     errors: { types: [NotFoundError, InboundClosedError] },
     args: { id: t.arg.id() },
     resolve: async (_root, args, ctx) => ({
-      inbound: await ctx.writer.run((tx) => cancelInbound(tx, inboundId(args.id))),
+      inbound: await ctx.writer.run((tx) => cancelInbound(tx, requireGlobalId(args.id, 'InboundShipment'))),
     }),
   }),
 }));

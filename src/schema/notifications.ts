@@ -9,7 +9,7 @@ import { Backorder } from './backorder.ts';
 import { builder } from './builder.ts';
 import type { Context } from './context-type.ts';
 import { ErrorInterface } from './errors.ts';
-import { fromGlobalId, loadNodes, toGlobalId } from './ids.ts';
+import { fromGlobalId, loadNodes, requireGlobalId, toGlobalId } from './ids.ts';
 import { Order } from './order.ts';
 import { pageByNumber } from './pagination.ts';
 import { Product } from './product.ts';
@@ -135,12 +135,6 @@ builder.objectFields(Viewer, (t) => ({
   ),
 }));
 
-const productIdArg = (raw: string | number) => {
-  const id = fromGlobalId(String(raw), 'Product');
-  if (id === null) throw new NotFoundError('Product');
-  return id;
-};
-
 const AvailabilityRequestPayload = (name: string) =>
   builder.objectRef<{ request: AvailabilityRequestRecord }>(name).implement({
     fields: (t) => ({ request: t.field({ type: AvailabilityRequest, resolve: (r) => r.request }) }),
@@ -163,7 +157,7 @@ builder.mutationFields((t) => ({
     args: { productId: t.arg.id() },
     resolve: async (_root, args, ctx) => ({
       request: await ctx.writer.run((tx) =>
-        notifyWhenAvailable(tx, ctx.viewer!, productIdArg(args.productId)),
+        notifyWhenAvailable(tx, ctx.viewer!, requireGlobalId(args.productId, 'Product')),
       ),
     }),
   }),
@@ -175,7 +169,7 @@ builder.mutationFields((t) => ({
     args: { productId: t.arg.id() },
     resolve: async (_root, args, ctx) => ({
       request: await ctx.writer.run((tx) =>
-        cancelAvailabilityRequest(tx, ctx.viewer!, productIdArg(args.productId)),
+        cancelAvailabilityRequest(tx, ctx.viewer!, requireGlobalId(args.productId, 'Product')),
       ),
     }),
   }),

@@ -20,7 +20,7 @@ import { Backorder } from './backorder.ts';
 import { builder } from './builder.ts';
 import type { Context } from './context-type.ts';
 import { listOf } from './field-cost.ts';
-import { fromGlobalId, loadNodes } from './ids.ts';
+import { fromGlobalId, loadNodes, requireGlobalId } from './ids.ts';
 import { lookahead, selectedAt } from './lookahead.ts';
 import { type ConnectionArgs, type Page, pageByNumber } from './pagination.ts';
 import { Product } from './product.ts';
@@ -175,8 +175,7 @@ builder.mutationFields((t) => ({
       intInRange('lines', input.lines.length, 1, BOUNDS.orderLines);
       const lines = input.lines.map((line, i) => {
         const quantity = intInRange(`lines[${i}].quantity`, line.quantity, 1, BOUNDS.orderLineQuantity);
-        const productId = fromGlobalId(String(line.productId), 'Product');
-        if (productId === null) throw new NotFoundError('Product');
+        const productId = requireGlobalId(line.productId, 'Product');
         return { productId, quantity };
       });
       const placed = await ctx.writer.run((tx) =>

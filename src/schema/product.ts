@@ -2,7 +2,7 @@ import type { ProductRecord } from '../db/records.ts';
 import { createProduct, updateProduct } from '../domain/catalog.ts';
 import { DuplicateSkuError, NotFoundError } from '../domain/errors.ts';
 import { builder } from './builder.ts';
-import { fromGlobalId, loadNodes } from './ids.ts';
+import { fromGlobalId, loadNodes, requireGlobalId } from './ids.ts';
 import { pageByText } from './pagination.ts';
 import { BOUNDS, badInput, optionalIntInRange, sku, text } from './validate.ts';
 
@@ -164,8 +164,7 @@ builder.mutationFields((t) => ({
             }
           : {}),
       };
-      const id = fromGlobalId(String(input.id), 'Product');
-      if (id === null) throw new NotFoundError('Product');
+      const id = requireGlobalId(input.id, 'Product');
       return { product: await ctx.writer.run((tx) => updateProduct(tx, id, patch)) };
     },
   }),

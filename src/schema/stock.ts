@@ -12,7 +12,7 @@ import { adjustStock, receiveStock } from '../domain/stock.ts';
 import { MOVEMENT_KINDS } from '../rules/stock-rules.ts';
 import { builder } from './builder.ts';
 import { allocationsCost, movesUnits } from './field-cost.ts';
-import { fromGlobalId } from './ids.ts';
+import { requireGlobalId } from './ids.ts';
 import { pageByNumber } from './pagination.ts';
 import { Product } from './product.ts';
 import { BOUNDS, intInRange, nonZeroDelta, text } from './validate.ts';
@@ -125,12 +125,10 @@ builder.mutationFields((t) => ({
     complexity: ({ input }, ctx) => movesUnits(ctx, input.quantity, BOUNDS.shipmentQuantity),
     resolve: async (_root, { input }, ctx) => {
       const quantity = intInRange('quantity', input.quantity, 1, BOUNDS.shipmentQuantity);
-      const productId = fromGlobalId(String(input.productId), 'Product');
-      if (productId === null) throw new NotFoundError('Product');
+      const productId = requireGlobalId(input.productId, 'Product');
       let inboundId: number | null = null;
       if (input.inboundId != null) {
-        inboundId = fromGlobalId(String(input.inboundId), 'InboundShipment');
-        if (inboundId === null) throw new NotFoundError('InboundShipment');
+        inboundId = requireGlobalId(input.inboundId, 'InboundShipment');
       }
       const result = await ctx.writer.run((tx) =>
         receiveStock(tx, ctx.viewer!, { productId, quantity, inboundId }),
@@ -148,8 +146,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx) => {
       const delta = nonZeroDelta('delta', input.delta, BOUNDS.adjustDelta);
       const reason = text('reason', input.reason, BOUNDS.reason);
-      const productId = fromGlobalId(String(input.productId), 'Product');
-      if (productId === null) throw new NotFoundError('Product');
+      const productId = requireGlobalId(input.productId, 'Product');
       const result = await ctx.writer.run((tx) => adjustStock(tx, ctx.viewer!, { productId, delta, reason }));
       ctx.readers.stock.prime(productId, result.stock);
       return result;

@@ -13,7 +13,7 @@ import { builder } from './builder.ts';
 import type { Context } from './context-type.ts';
 import { ErrorInterface } from './errors.ts';
 import { listOf } from './field-cost.ts';
-import { fromGlobalId, loadNodes, toGlobalId } from './ids.ts';
+import { fromGlobalId, loadNodes, requireGlobalId, toGlobalId } from './ids.ts';
 import { pageByNumber } from './pagination.ts';
 import { BOUNDS, badInput, intInRange, stringLength } from './validate.ts';
 
@@ -150,12 +150,6 @@ builder.objectType(InvalidWebhookUrlError, {
   interfaces: [ErrorInterface],
   fields: (t) => ({ why: t.exposeString('why') }),
 });
-
-function endpointId(globalId: string | number): number {
-  const id = fromGlobalId(String(globalId), 'WebhookEndpoint');
-  if (id === null) throw new NotFoundError('WebhookEndpoint');
-  return id;
-}
 
 builder.queryFields((t) => ({
   webhookEndpoints: t.connection(
@@ -294,7 +288,7 @@ builder.mutationFields((t) => ({
         ...(input.eventTypes !== undefined ? { eventTypes: eventTypes(input.eventTypes) } : {}),
         ...(input.enabled !== undefined ? { enabled: input.enabled } : {}),
       };
-      const id = endpointId(input.id);
+      const id = requireGlobalId(input.id, 'WebhookEndpoint');
       return { endpoint: await ctx.writer.run((tx) => updateWebhookEndpoint(tx, id, patch, policyOf(ctx))) };
     },
   }),
@@ -305,7 +299,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: RotateWebhookSecretInput }) },
     resolve: (_root, { input }, ctx) => {
       const minutes = intInRange('overlapMinutes', input.overlapMinutes ?? 1440, 0, MAX_OVERLAP_MINUTES);
-      const id = endpointId(input.id);
+      const id = requireGlobalId(input.id, 'WebhookEndpoint');
       return ctx.writer.run((tx) => rotateWebhookSecret(tx, id, minutes * 60_000));
     },
   }),
@@ -319,7 +313,7 @@ builder.mutationFields((t) => ({
     errors: { types: [NotFoundError] },
     args: { id: t.arg.id() },
     resolve: async (_root, args, ctx) => {
-      const id = endpointId(args.id);
+      const id = requireGlobalId(args.id, 'WebhookEndpoint');
       await ctx.writer.run((tx) => deleteWebhookEndpoint(tx, id));
       return { id };
     },
@@ -338,8 +332,7 @@ builder.mutationFields((t) => ({
     description: 'Sends a delivery again (dead or delivered): pending, due now, attempts counted afresh.',
     args: { id: t.arg.id() },
     resolve: async (_root, args, ctx) => {
-      const id = fromGlobalId(String(args.id), 'WebhookDelivery');
-      if (id === null) throw new NotFoundError('WebhookDelivery');
+      const id = requireGlobalId(args.id, 'WebhookDelivery');
       return { id: await ctx.writer.run((tx) => redeliverWebhookDelivery(tx, id)) };
     },
   }),
