@@ -15,7 +15,7 @@ import {
 } from '../db/repos/orders.ts';
 import { applyStockChanges, lockStock } from '../db/repos/stock.ts';
 import type { WriteTx } from '../db/transaction.ts';
-import { countersOf, customerCapBreach } from '../rules/stock-rules.ts';
+import { customerCapBreach } from '../rules/stock-rules.ts';
 import { canBackorder } from './availability.ts';
 import {
   CustomerLimitError,
@@ -190,11 +190,7 @@ export async function shipOrder(tx: WriteTx, actor: Actor, order: OrderRecord): 
           actor: actor.id,
         },
       ];
-      return {
-        productId: s.productId,
-        movements,
-        delta: { ...countersOf(movements), queueLength: 0, unitsOnBackorder: 0 },
-      };
+      return { productId: s.productId, movements };
     }),
   );
   tx.record({ type: 'OrderShipped', orderId: order.id, customerId: order.customerId, shipped, backorders });

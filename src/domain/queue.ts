@@ -2,7 +2,7 @@ import type { StockRecord } from '../db/records.ts';
 import { allocateToQueue, type Fill } from '../db/repos/backorders.ts';
 import { applyStockChanges, type LockedStock, type NewMovement } from '../db/repos/stock.ts';
 import type { WriteTx } from '../db/transaction.ts';
-import { availableUnits, countersOf, stockLevelCrossing } from '../rules/stock-rules.ts';
+import { availableUnits, stockLevelCrossing } from '../rules/stock-rules.ts';
 import { fulfilRequestsOf } from './alerts.ts';
 import type { Actor } from './types.ts';
 
@@ -59,16 +59,11 @@ async function moveUnits(
   change: StockChangeInput,
 ): Promise<{ stock: StockRecord; fill: Fill | null }> {
   const productId = locked.productId;
-  const counters = countersOf(change.movements);
   const [changed] = await applyStockChanges(tx, [
     {
       productId,
       movements: change.movements.map((m) => ({ ...m, productId, actor: actor.id })),
-      delta: {
-        ...counters,
-        queueLength: change.queue?.length ?? 0,
-        unitsOnBackorder: change.queue?.units ?? 0,
-      },
+      ...(change.queue ? { queue: change.queue } : {}),
     },
   ]);
   const stock = changed!;

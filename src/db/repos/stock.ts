@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { kindsMoving } from '../../rules/stock-rules.ts';
+import { countersOf, kindsMoving } from '../../rules/stock-rules.ts';
 import type { MovementRecord, PageWindow, ProductRecord, StockRecord } from '../records.ts';
 import type { Executor, WriteTx } from '../transaction.ts';
 import type { MovementKindValue } from '../types.ts';
@@ -97,8 +97,8 @@ export interface StockChange {
   productId: number;
   /** Ledger rows to append (zero quantities are skipped). */
   movements: readonly NewMovement[];
-  /** What the counters move by: the movements' effects, plus the queue's own counters. */
-  delta: { onHand: number; allocated: number; queueLength: number; unitsOnBackorder: number };
+  /** What the queue's own counters move by (none when omitted); on hand and allocated follow the movements. */
+  queue?: { length: number; units: number };
 }
 
 /**
@@ -125,13 +125,16 @@ export async function applyStockChanges(
     ),
   );
   const deltas = JSON.stringify(
-    changes.map((c) => ({
-      product_id: c.productId,
-      on_hand: c.delta.onHand,
-      allocated: c.delta.allocated,
-      queue_length: c.delta.queueLength,
-      units_on_backorder: c.delta.unitsOnBackorder,
-    })),
+    changes.map((c) => {
+      const { onHand, allocated } = countersOf(c.movements);
+      return {
+        product_id: c.productId,
+        on_hand: onHand,
+        allocated,
+        queue_length: c.queue?.length ?? 0,
+        units_on_backorder: c.queue?.units ?? 0,
+      };
+    }),
   );
   const { rows } = await sql<StockRecord>`
     WITH ledger AS (
