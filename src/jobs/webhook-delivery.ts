@@ -12,6 +12,7 @@ import {
 } from '../db/repos/webhooks.ts';
 import type { Writer } from '../db/transaction.ts';
 import { OutageLog } from '../events/outage-log.ts';
+import { SingleFlight } from '../events/single-flight.ts';
 import type { WebhookEvent } from '../rules/events.ts';
 import type { AddressPolicy } from '../rules/webhook-addresses.ts';
 import { backoffMs, isExhausted, type RetryPolicy } from '../rules/webhook-retry.ts';
@@ -52,8 +53,10 @@ export class WebhookDeliveryWorker {
   private readonly outage: OutageLog;
   private timer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
-  private ticking: Promise<void> | undefined;
-  private again = false;
+  /** One claim-and-send at a time; a poke while one runs asks for one more right after it. */
+  private readonly runs = new SingleFlight(async () => {
+    if (!this.stopped) await this.claimAndSend();
+  });
   private stopped = false;
   /** Deliveries settled by this instance (tests and benchmarks read it). */
   delivered = 0;
@@ -78,20 +81,7 @@ export class WebhookDeliveryWorker {
   /** Looks for due deliveries now (new ones were queued, or capacity came free). */
   poke(): void {
     if (this.stopped) return;
-    if (this.ticking) {
-      this.again = true;
-      return;
-    }
-    this.ticking = (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.claimAndSend();
-        } while (this.again && !this.stopped);
-      } finally {
-        this.ticking = undefined;
-      }
-    })();
+    void this.runs.run();
   }
 
   /** Stops claiming, cuts the requests in flight and hands their deliveries back for anyone to send. */
@@ -100,7 +90,7 @@ export class WebhookDeliveryWorker {
     clearInterval(this.timer);
     this.unsubscribe?.();
     this.abort.abort();
-    await this.ticking;
+    await this.runs.current;
     await Promise.allSettled([...this.inFlight.values()]);
     this.agents.http.destroy();
     this.agents.https.destroy();
