@@ -19,9 +19,9 @@ interface Waiter {
  * Waiters are served first come, first served; one that waits longer than `maxWaitMs` is refused.
  */
 export class Admission {
+  // Counted costs are whole numbers above the fast lane, so a total above 0 means something runs.
   private total = 0;
-  private running = 0;
-  private readonly perCaller = new Map<string, { cost: number; count: number }>();
+  private readonly perCaller = new Map<string, number>();
   private readonly queue: Waiter[] = [];
 
   constructor(private readonly settings: AdmissionSettings) {}
@@ -67,28 +67,24 @@ export class Admission {
   }
 
   private whyNot(caller: string, cost: number): 'costInFlight' | 'costPerCaller' | null {
-    const mine = this.perCaller.get(caller);
-    if (mine && mine.cost + cost > this.settings.costPerCaller) return 'costPerCaller';
-    if (this.running > 0 && this.total + cost > this.settings.costInFlight) return 'costInFlight';
+    const mine = this.perCaller.get(caller) ?? 0;
+    if (mine > 0 && mine + cost > this.settings.costPerCaller) return 'costPerCaller';
+    if (this.total > 0 && this.total + cost > this.settings.costInFlight) return 'costInFlight';
     return null;
   }
 
   private start(caller: string, cost: number): Admitted {
     this.total += cost;
-    this.running++;
-    const mine = this.perCaller.get(caller) ?? { cost: 0, count: 0 };
-    mine.cost += cost;
-    mine.count++;
-    this.perCaller.set(caller, mine);
+    this.perCaller.set(caller, (this.perCaller.get(caller) ?? 0) + cost);
     let released = false;
     return {
       release: () => {
         if (released) return;
         released = true;
         this.total -= cost;
-        this.running--;
-        mine.cost -= cost;
-        if (--mine.count === 0) this.perCaller.delete(caller);
+        const mine = this.perCaller.get(caller)! - cost;
+        if (mine === 0) this.perCaller.delete(caller);
+        else this.perCaller.set(caller, mine);
         this.drain();
       },
     };
