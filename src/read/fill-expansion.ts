@@ -1,6 +1,6 @@
 import { backordersOfFill } from '../db/repos/backorders.ts';
-import type { Executor } from '../db/transaction.ts';
 import type { QueueFilled } from '../rules/events.ts';
+import type { Readers } from './readers.ts';
 
 /** One backorder's share of a queue fill. */
 export interface BackorderFilled {
@@ -17,10 +17,16 @@ export interface BackorderFilled {
 /**
  * Expands a fill, recorded as one compact event however many it served, into one entry per backorder, in
  * queue order. Only the head of a queue can be partly allocated, so every backorder but the first and the
- * last received its whole quantity.
+ * last received its whole quantity. The backorders' rows are primed in `readers`, so their states cost no
+ * second query.
  */
-export async function expandFill(ex: Executor, seq: number, event: QueueFilled): Promise<BackorderFilled[]> {
-  const rows = await backordersOfFill(ex, event);
+export async function expandFill(
+  readers: Readers,
+  seq: number,
+  event: QueueFilled,
+): Promise<BackorderFilled[]> {
+  const rows = await backordersOfFill(readers.db, event);
+  for (const row of rows) readers.backorder.prime(row.id, row);
   return rows.map((row) => ({
     id: `${seq}:${row.id}`,
     backorderId: row.id,

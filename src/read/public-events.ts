@@ -57,7 +57,7 @@ async function backorderEvent(
 }
 
 async function fillEvents(readers: Readers, seq: number, event: QueueFilled, now: Date) {
-  const served = await expandFill(readers.db, seq, event);
+  const served = await expandFill(readers, seq, event);
   const last = served.length - 1;
   const events = await Promise.all(
     served.map((s, i) => {

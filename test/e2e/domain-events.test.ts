@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readEventsAfter } from '../../src/db/repos/changes.ts';
 import { expandFill } from '../../src/read/fill-expansion.ts';
+import { Readers } from '../../src/read/readers.ts';
 import type { DomainEventType, QueueFilled } from '../../src/rules/events.ts';
 import { toGlobalId } from '../../src/schema/ids.ts';
 import { schema } from '../../src/schema/index.ts';
@@ -199,7 +200,7 @@ describe('a queue fill is one event, expanded per backorder after commit', () =>
     expect(fills).toHaveLength(1);
     const { seq, event } = fills[0]! as { seq: number; event: QueueFilled };
     expect(event).toMatchObject({ units: 6, backorders: 3, completed: 2, firstUnits: 2, lastUnits: 2 });
-    const expand = () => expandFill(t.database.db, seq, event);
+    const expand = () => expandFill(new Readers(t.database.db), seq, event);
     const first = await expand();
     expect(first.map((f) => f.units)).toEqual([2, 2, 2]);
     expect(first.map((f) => f.id)).toEqual(first.map((f) => `${seq}:${f.backorderId}`));

@@ -213,10 +213,10 @@ export async function allocateToQueue(
 export async function backordersOfFill(
   ex: Executor,
   v: Pick<QueueFilled, 'productId' | 'fill' | 'fromId' | 'toId'>,
-): Promise<{ id: number; quantity: number; customerId: string; orderId: number }[]> {
+): Promise<BackorderRecord[]> {
   return ex
     .selectFrom('backorder')
-    .select(['id', 'quantity', 'customer_id as customerId', 'order_id as orderId'])
+    .select(columns)
     .where('product_id', '=', v.productId)
     .where('id', '>=', v.fromId)
     .where('id', '<=', v.toId)
