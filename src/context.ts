@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { AuthenticationError, type Authenticator } from './auth.ts';
 import type { Writer } from './db/transaction.ts';
+import { OperationWork } from './read/operation-work.ts';
 import { Readers } from './read/readers.ts';
 import type { Context } from './schema/context-type.ts';
 
@@ -26,9 +27,11 @@ export function createContextFactory(deps: {
       }
       throw err;
     }
+    const work = new OperationWork();
     return {
       viewer,
-      readers: new Readers(deps.writer.db),
+      work,
+      readers: new Readers(deps.writer.db, work),
       writer: deps.writer,
       live: deps.live,
       ...(deps.webhookUrls ? { webhookUrls: deps.webhookUrls } : {}),

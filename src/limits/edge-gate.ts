@@ -82,6 +82,16 @@ export class EdgeGate {
 
 const NOTHING: Ticket = { release: () => {} };
 
+/**
+ * The result as decided now. graphql's result shares its error list with the execution, so a sibling
+ * field's read that is refused afterwards would add its error to an answer not yet sent.
+ */
+function answered<R>(result: R): R {
+  if (result === null || typeof result !== 'object' || !('errors' in result)) return result;
+  const errors = (result as { errors?: unknown }).errors;
+  return Array.isArray(errors) ? { ...result, errors: [...errors] } : result;
+}
+
 /** The gate on HTTP and Server-Sent Events; after the operation guard, which prices the operation. */
 export function useEdgeGate(gate: EdgeGate): Plugin {
   return {
@@ -95,8 +105,11 @@ export function useEdgeGate(gate: EdgeGate): Plugin {
       // plugin that answers instead of executing skips the executor. Releasing twice is harmless.
       setExecuteFn(async (executionArgs) => {
         try {
-          return await executeFn(executionArgs);
+          return answered(await executeFn(executionArgs));
         } finally {
+          // The answer is decided: reads not yet started never start, and the cost stays admitted (and
+          // the answer waits) until those under way have ended.
+          await (executionArgs.contextValue as Context | undefined)?.work?.close();
           ticket.release();
         }
       });

@@ -45,6 +45,7 @@ import type { BackorderStatusValue, OrderStatusValue } from '../db/types.ts';
 import { estimateAvailableAt } from '../domain/availability.ts';
 import { backorderEta, toOpenInbound } from '../domain/eta.ts';
 import { andThen, both, byKey, groupBy, Loader, type MaybePromise } from './loader.ts';
+import type { OperationWork } from './operation-work.ts';
 import { WebhookReaders } from './webhooks.ts';
 
 /**
@@ -71,13 +72,13 @@ export class Readers {
 
   get product(): Loader<number, ProductRecord | null> {
     this.#product ??= new Loader<number, ProductRecord | null>(async (ids) =>
-      byKey(ids, await findProductsByIds(this.db, ids), (r) => r.id),
+      byKey(ids, await this.read(() => findProductsByIds(this.db, ids)), (r) => r.id),
     );
     return this.#product;
   }
   get productBySku(): Loader<string, ProductRecord | null> {
     this.#productBySku ??= new Loader<string, ProductRecord | null>(async (skus) => {
-      const rows = await findProductsBySkus(this.db, skus);
+      const rows = await this.read(() => findProductsBySkus(this.db, skus));
       for (const row of rows) this.product.prime(row.id, row);
       return byKey(skus, rows, (r) => r.sku);
     });
@@ -85,43 +86,43 @@ export class Readers {
   }
   get stock(): Loader<number, StockRecord | null> {
     this.#stock ??= new Loader<number, StockRecord | null>(async (ids) =>
-      byKey(ids, await findStockByProductIds(this.db, ids), (r) => r.productId),
+      byKey(ids, await this.read(() => findStockByProductIds(this.db, ids)), (r) => r.productId),
     );
     return this.#stock;
   }
   get openInbound(): Loader<number, InboundRecord[]> {
     this.#openInbound ??= new Loader<number, InboundRecord[]>(async (ids) =>
-      groupBy(ids, await listOpenInbound(this.db, ids), (r) => r.productId),
+      groupBy(ids, await this.read(() => listOpenInbound(this.db, ids)), (r) => r.productId),
     );
     return this.#openInbound;
   }
   get inbound(): Loader<number, InboundRecord | null> {
     this.#inbound ??= new Loader<number, InboundRecord | null>(async (ids) =>
-      byKey(ids, await findInboundByIds(this.db, ids), (r) => r.id),
+      byKey(ids, await this.read(() => findInboundByIds(this.db, ids)), (r) => r.id),
     );
     return this.#inbound;
   }
   get order(): Loader<number, OrderRecord | null> {
     this.#order ??= new Loader<number, OrderRecord | null>(async (ids) =>
-      byKey(ids, await findOrdersByIds(this.db, ids), (r) => r.id),
+      byKey(ids, await this.read(() => findOrdersByIds(this.db, ids)), (r) => r.id),
     );
     return this.#order;
   }
   get orderLines(): Loader<number, OrderLineRecord[]> {
     this.#orderLines ??= new Loader<number, OrderLineRecord[]>(async (ids) =>
-      groupBy(ids, await findLinesByOrderIds(this.db, ids), (r) => r.orderId),
+      groupBy(ids, await this.read(() => findLinesByOrderIds(this.db, ids)), (r) => r.orderId),
     );
     return this.#orderLines;
   }
   get backorder(): Loader<number, BackorderRecord | null> {
     this.#backorder ??= new Loader<number, BackorderRecord | null>(async (ids) =>
-      byKey(ids, await findBackordersByIds(this.db, ids), (r) => r.id),
+      byKey(ids, await this.read(() => findBackordersByIds(this.db, ids)), (r) => r.id),
     );
     return this.#backorder;
   }
   get backorderByLine(): Loader<number, BackorderRecord | null> {
     this.#backorderByLine ??= new Loader<number, BackorderRecord | null>(async (ids) => {
-      const rows = await findBackordersByLineIds(this.db, ids);
+      const rows = await this.read(() => findBackordersByLineIds(this.db, ids));
       for (const row of rows) this.backorder.prime(row.id, row);
       return byKey(ids, rows, (r) => r.orderLineId);
     });
@@ -130,20 +131,22 @@ export class Readers {
   /** Position in the queue; null once the backorder has left it. */
   get notification(): Loader<number, NotificationRecord | null> {
     this.#notification ??= new Loader<number, NotificationRecord | null>(async (ids) =>
-      byKey(ids, await findNotificationsByIds(this.db, ids), (r) => r.id),
+      byKey(ids, await this.read(() => findNotificationsByIds(this.db, ids)), (r) => r.id),
     );
     return this.#notification;
   }
   get availabilityRequest(): Loader<number, AvailabilityRequestRecord | null> {
     this.#availabilityRequest ??= new Loader<number, AvailabilityRequestRecord | null>(async (ids) =>
-      byKey(ids, await findAvailabilityRequestsByIds(this.db, ids), (r) => r.id),
+      byKey(ids, await this.read(() => findAvailabilityRequestsByIds(this.db, ids)), (r) => r.id),
     );
     return this.#availabilityRequest;
   }
   /** Open back-in-stock requests per product. */
   get openRequests(): Loader<number, number> {
     this.#openRequests ??= new Loader<number, number>(async (ids) => {
-      const counts = new Map((await countOpenRequests(this.db, ids)).map((r) => [r.productId, r.n]));
+      const counts = new Map(
+        (await this.read(() => countOpenRequests(this.db, ids))).map((r) => [r.productId, r.n]),
+      );
       return ids.map((id) => counts.get(id) ?? 0);
     });
     return this.#openRequests;
@@ -158,7 +161,7 @@ export class Readers {
       }
       const found = new Map<string, AvailabilityRequestRecord>();
       for (const [customerId, productIds] of byCustomer) {
-        for (const r of await findOpenRequests(this.db, customerId, productIds)) {
+        for (const r of await this.read(() => findOpenRequests(this.db, customerId, productIds))) {
           found.set(`${r.customerId}\u0000${r.productId}`, r);
         }
       }
@@ -168,42 +171,55 @@ export class Readers {
   }
   /** What staff read about webhook endpoints and deliveries. */
   get webhooks(): WebhookReaders {
-    this.#webhooks ??= new WebhookReaders(this.db);
+    this.#webhooks ??= new WebhookReaders(this.db, (query) => this.read(query));
     return this.#webhooks;
   }
   get queueRank(): Loader<number, QueueRank | null> {
     this.#queueRank ??= new Loader<number, QueueRank | null>(async (ids) =>
-      byKey(ids, await rankBackorders(this.db, ids), (r) => r.id),
+      byKey(ids, await this.read(() => rankBackorders(this.db, ids)), (r) => r.id),
     );
     return this.#queueRank;
   }
 
-  constructor(readonly db: Db) {}
+  /** `work`: the operation's reads, refused once it has been answered (none for events and jobs). */
+  constructor(
+    readonly db: Db,
+    readonly work?: OperationWork,
+  ) {}
+
+  /** Every query of these readers starts here. */
+  private read<T>(query: () => Promise<T>): Promise<T> {
+    return this.work ? this.work.track(query) : query();
+  }
 
   async listProducts(page: PageWindow<string>): Promise<ProductRecord[]> {
-    return this.primed(this.product, await listProductsBySku(this.db, page), (r) => r.id);
+    return this.primed(this.product, await this.read(() => listProductsBySku(this.db, page)), (r) => r.id);
   }
 
   listMovements(productId: number, page: PageWindow<number>): Promise<MovementRecord[]> {
-    return listMovements(this.db, productId, page);
+    return this.read(() => listMovements(this.db, productId, page));
   }
 
   async listOrders(status: OrderStatusValue | null, page: PageWindow<number>): Promise<OrderRecord[]> {
-    return this.primed(this.order, await listOrders(this.db, status, page), (r) => r.id);
+    return this.primed(this.order, await this.read(() => listOrders(this.db, status, page)), (r) => r.id);
   }
 
   countOrders(status: OrderStatusValue | null): Promise<number> {
-    return countOrders(this.db, status);
+    return this.read(() => countOrders(this.db, status));
   }
 
   async listOrdersOfCustomer(customerId: string, page: PageWindow<number>): Promise<OrderRecord[]> {
-    return this.primed(this.order, await listOrdersOfCustomer(this.db, customerId, page), (r) => r.id);
+    return this.primed(
+      this.order,
+      await this.read(() => listOrdersOfCustomer(this.db, customerId, page)),
+      (r) => r.id,
+    );
   }
 
   async listBackordersOfCustomer(customerId: string, page: PageWindow<number>): Promise<BackorderRecord[]> {
     return this.primed(
       this.backorder,
-      await listBackordersOfCustomer(this.db, customerId, page),
+      await this.read(() => listBackordersOfCustomer(this.db, customerId, page)),
       (r) => r.id,
     );
   }
@@ -213,20 +229,24 @@ export class Readers {
     statuses: readonly BackorderStatusValue[],
     page: PageWindow<number>,
   ): Promise<BackorderRecord[]> {
-    const rows = await listBackordersOfProduct(this.db, productId, statuses, page);
+    const rows = await this.read(() => listBackordersOfProduct(this.db, productId, statuses, page));
     return this.primed(this.backorder, rows, (r) => r.id);
   }
 
   async listNotifications(customerId: string, page: PageWindow<number>): Promise<NotificationRecord[]> {
-    return this.primed(this.notification, await listNotifications(this.db, customerId, page), (r) => r.id);
+    return this.primed(
+      this.notification,
+      await this.read(() => listNotifications(this.db, customerId, page)),
+      (r) => r.id,
+    );
   }
 
   countNotifications(customerId: string): Promise<{ total: number; unread: number }> {
-    return countNotifications(this.db, customerId);
+    return this.read(() => countNotifications(this.db, customerId));
   }
 
   countBackordersOfProduct(productId: number, statuses: readonly BackorderStatusValue[]): Promise<number> {
-    return countBackordersOfProduct(this.db, productId, statuses);
+    return this.read(() => countBackordersOfProduct(this.db, productId, statuses));
   }
 
   private primed<K, V>(loader: Loader<K, V | null>, rows: V[], key: (row: V) => K): V[] {
@@ -236,7 +256,8 @@ export class Readers {
 
   /** Ranks a product's whole queue in one query and primes every position: for fan-out to many watchers. */
   async primeQueue(productId: number): Promise<void> {
-    for (const rank of await rankWholeQueue(this.db, productId)) this.queueRank.prime(rank.id, rank);
+    for (const rank of await this.read(() => rankWholeQueue(this.db, productId)))
+      this.queueRank.prime(rank.id, rank);
   }
 
   async availabilityEta(product: ProductRecord, quantity: number, now: Date): Promise<Date | null> {

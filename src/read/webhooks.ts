@@ -18,24 +18,32 @@ export class WebhookReaders {
   readonly endpoint: Loader<number, WebhookEndpointRecord | null>;
   readonly delivery: Loader<number, WebhookDeliveryRecord | null>;
 
-  constructor(private readonly db: Db) {
-    this.endpoint = new Loader(async (ids) => byKey(ids, await findEndpointsByIds(db, ids), (r) => r.id));
-    this.delivery = new Loader(async (ids) => byKey(ids, await findDeliveriesByIds(db, ids), (r) => r.id));
+  /** `read` starts each query (the operation's reads: see OperationWork). */
+  constructor(
+    private readonly db: Db,
+    private readonly read: <T>(query: () => Promise<T>) => Promise<T> = (query) => query(),
+  ) {
+    this.endpoint = new Loader(async (ids) =>
+      byKey(ids, await read(() => findEndpointsByIds(db, ids)), (r) => r.id),
+    );
+    this.delivery = new Loader(async (ids) =>
+      byKey(ids, await read(() => findDeliveriesByIds(db, ids)), (r) => r.id),
+    );
   }
 
   listEndpoints(page: PageWindow<number>) {
-    return listEndpoints(this.db, page);
+    return this.read(() => listEndpoints(this.db, page));
   }
 
   countEndpoints() {
-    return countEndpoints(this.db);
+    return this.read(() => countEndpoints(this.db));
   }
 
   listDeliveries(filter: DeliveryFilter, page: PageWindow<number>) {
-    return listDeliveries(this.db, filter, page);
+    return this.read(() => listDeliveries(this.db, filter, page));
   }
 
   countDeliveries(filter: DeliveryFilter) {
-    return countDeliveries(this.db, filter);
+    return this.read(() => countDeliveries(this.db, filter));
   }
 }

@@ -2,12 +2,15 @@ import type { NotificationRecord } from '../db/repos/notifications.ts';
 import type { Writer } from '../db/transaction.ts';
 import type { Actor } from '../domain/types.ts';
 import type { ProductEvent } from '../events/live-hub.ts';
+import type { OperationWork } from '../read/operation-work.ts';
 import type { Readers } from '../read/readers.ts';
 import type { WebhookUrlPolicy } from '../rules/webhook-urls.ts';
 
 /** What every resolver gets: who is asking, fresh batched readers, and the one way to write. */
 export interface Context {
   viewer: Actor | null;
+  /** The operation's reads: closed once its answer is decided (see OperationWork). */
+  work?: OperationWork;
   /** Per request; a subscription swaps in each event's primed readers. */
   readers: Readers;
   writer: Writer;
