@@ -6,6 +6,14 @@ import { Readers } from './read/readers.ts';
 import type { Context } from './schema/context-type.ts';
 
 /**
+ * What the reads of an operation already answered reject with. Located (it has a path), so graphql passes
+ * it up as it is instead of building an error per field: its answer is decided, and nothing reads them.
+ */
+const ANSWERED = new GraphQLError('The operation has already been answered: this read was not started', {
+  path: [],
+});
+
+/**
  * The one place that wires concrete things into a request's context. It starts from the credential alone,
  * so a header over HTTP and connectionParams over WebSocket get the very same treatment.
  */
@@ -27,7 +35,7 @@ export function createContextFactory(deps: {
       }
       throw err;
     }
-    const work = new OperationWork();
+    const work = new OperationWork(ANSWERED);
     return {
       viewer,
       work,

@@ -10,12 +10,19 @@ export class WorkCancelled extends Error {
  * fields' reads go on (and would start more reads as they resolve): once the answer is decided, `close`
  * refuses every read not yet started and resolves when those under way have ended, so that the operation
  * keeps its admission until then and a client cannot leave work behind in the pool faster than it runs.
+ * What those reads return is dropped (their callers get the cancellation): the answer is already made.
  */
 export class OperationWork {
   #running = 0;
+  /** What a refused read rejects with: one instance for them all, so that a refusal costs no stack trace. */
+  readonly #cancelled: Error;
   #closed = false;
   #idle: (() => void) | undefined;
   #whenIdle: Promise<void> | undefined;
+
+  constructor(cancelled: Error = CANCELLED) {
+    this.#cancelled = cancelled;
+  }
 
   /** Reads under way now. */
   get running(): number {
@@ -28,7 +35,7 @@ export class OperationWork {
 
   /** Starts `read` unless the operation has been answered; it counts as under way until it settles. */
   track<T>(read: () => Promise<T>): Promise<T> {
-    if (this.#closed) return Promise.reject(new WorkCancelled());
+    if (this.#closed) return Promise.reject(this.#cancelled);
     let started: Promise<T>;
     try {
       started = read();
@@ -36,10 +43,24 @@ export class OperationWork {
       return Promise.reject(err);
     }
     this.#running++;
-    return started.finally(() => {
-      this.#running--;
-      if (this.#running === 0) this.#idle?.();
-    });
+    // A read that ends after the answer was decided is not handed on: graphql would resolve a whole
+    // subtree from it (and start its reads) for an answer already sent.
+    return started.then(
+      (value) => {
+        this.#ended();
+        if (this.#closed) throw this.#cancelled;
+        return value;
+      },
+      (err: unknown) => {
+        this.#ended();
+        throw this.#closed ? this.#cancelled : err;
+      },
+    );
+  }
+
+  #ended(): void {
+    this.#running--;
+    if (this.#running === 0) this.#idle?.();
   }
 
   /** No read starts after this; resolves once the reads under way have ended. */
@@ -52,3 +73,5 @@ export class OperationWork {
     return this.#whenIdle;
   }
 }
+
+const CANCELLED = new WorkCancelled();
