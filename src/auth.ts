@@ -36,6 +36,14 @@ function refusal(err: unknown): AuthenticationError {
   return new AuthenticationError('Token is not valid');
 }
 
+/**
+ * The subject is stored and compared as Postgres text, which holds neither NUL nor a lone surrogate (no
+ * UTF-8 for it): such a subject is a refused credential, not a fault later.
+ */
+function storable(sub: string): boolean {
+  return !sub.includes('\u0000') && !/\p{Cs}/u.test(sub);
+}
+
 export function createAuthenticator(secret: string, policy: TokenConfig = TOKEN_DEFAULTS): Authenticator {
   const key = new TextEncoder().encode(secret);
   const maxDays = Math.round((policy.maxLifetimeSeconds / 86_400) * 100) / 100;
@@ -52,7 +60,7 @@ export function createAuthenticator(secret: string, policy: TokenConfig = TOKEN_
         ...(policy.audience ? { audience: policy.audience } : {}),
       });
       const { sub, role, iat, exp } = payload as typeof payload & { exp: number };
-      if (typeof sub !== 'string' || sub.length === 0 || sub.length > 255) {
+      if (typeof sub !== 'string' || sub.length === 0 || sub.length > 255 || !storable(sub)) {
         throw new AuthenticationError('Token has no valid sub claim');
       }
       if (typeof role !== 'string' || !ROLES.has(role))

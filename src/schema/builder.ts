@@ -21,6 +21,9 @@ export const builder = new SchemaBuilder<{
   defaultFieldNullability: false,
   defaultInputFieldRequiredness: true,
   scopeAuth: {
+    // A subscription's caller is checked when it subscribes, not only as each event resolves: subscribe
+    // resolvers may rely on the role, and a refused caller gets FORBIDDEN at once, not a stream.
+    authorizeOnSubscribe: true,
     authScopes: (ctx) => ({
       customer: ctx.viewer?.role === 'customer',
       staff: ctx.viewer?.role === 'staff',

@@ -1,14 +1,14 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { WebSocket } from 'ws';
-import type { Session } from '../auth.ts';
+import { AuthenticationError, type Session } from '../auth.ts';
 import type { Actor } from '../domain/types.ts';
 
 /** The close code of a refused credential, also used when the credential expires. */
 export const CLOSE_FORBIDDEN = 4403;
 
 /** setTimeout holds at most this many ms (about 24.8 days); a token may live longer, so timers are chained. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 interface Held {
   role: Actor['role'] | null;
@@ -22,6 +22,19 @@ function close(socket: WebSocket): void {
   if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING) {
     socket.close(CLOSE_FORBIDDEN, 'Token has expired');
   }
+}
+
+/**
+ * The credential in a socket's connectionParams: `authorization`, as the header's value. Another casing
+ * (`Authorization`) is refused rather than ignored: its client meant to sign in, and would otherwise run as
+ * anonymous without knowing it.
+ */
+export function socketAuthorization(params: Readonly<Record<string, unknown>> | undefined): string {
+  const keys = Object.keys(params ?? {});
+  if (keys.some((key) => key !== 'authorization' && key.toLowerCase() === 'authorization')) {
+    throw new AuthenticationError('connectionParams must name the credential "authorization"');
+  }
+  return String(params?.authorization ?? '');
 }
 
 /**

@@ -139,6 +139,8 @@ const badTokens: [string, () => Promise<string>, RegExp][] = [
   ['living 31 days', signed({ iat: now(), exp: now() + 31 * DAY }), /30 days/],
   ['issued an hour in the future', signed({ iat: now() + 3600, exp: now() + 7200 }), /future/],
   ['expired', signed({ iat: now() - 7200, exp: now() - 60 }), /expired/],
+  ['whose sub holds a NUL character', signed({ sub: 'c-\u0000-1', exp: now() + 3600 }), /sub/],
+  ['whose sub is a lone surrogate', signed({ sub: '\ud800', exp: now() + 3600 }), /sub/],
   [
     'forged (another secret)',
     signed({ iat: now(), exp: now() + 3600 }, `${TEST_SECRET}-forged`),
