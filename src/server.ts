@@ -18,6 +18,7 @@ import { DEMO_DIR, type DemoTokens, isDemoRequest, serveDemo } from './http/demo
 import { answerFailedRequest } from './http/failed-request.ts';
 import { useStaffOnlySchemaHints } from './http/schema-hints.ts';
 import { trackResponse, watchSlowClients } from './http/slow-clients.ts';
+import { useStreamExpiry } from './http/stream-expiry.ts';
 import { OutboxRelay } from './jobs/outbox-relay.ts';
 import { WebhookJobs } from './jobs/webhook-jobs.ts';
 import { WEBHOOK_DEFAULTS } from './jobs/webhook-settings.ts';
@@ -26,7 +27,7 @@ import { ConnectionGuard } from './limits/connection-caps.ts';
 import { DEFAULT_COST_BUDGETS, DEFAULT_DOCUMENT_LIMITS } from './limits/defaults.ts';
 import { useDocumentLimits } from './limits/document-limits.ts';
 import { useBoundedErrorMessages } from './limits/echo.ts';
-import { admitSocket, callerOfRequest, EdgeGate, useEdgeGate } from './limits/edge-gate.ts';
+import { admitConnection, admitSocket, callerOfRequest, EdgeGate, useEdgeGate } from './limits/edge-gate.ts';
 import { useInputErrorCodes } from './limits/input-errors.ts';
 import { useOperationGuard } from './limits/operation-guard.ts';
 import { log } from './log.ts';
@@ -35,7 +36,7 @@ import { opsDefaults } from './ops/settings.ts';
 import { schema } from './schema/index.ts';
 import { useSharedSubscriptions } from './shared-subscriptions.ts';
 import { wsOperations } from './ws/operations.ts';
-import { holdSession, useSocketExpiry } from './ws/session.ts';
+import { holdSession, socketAuthorization, useSocketExpiry } from './ws/session.ts';
 import { logSocketErrorsAsOneLine } from './ws/socket-errors.ts';
 
 export const LIMITS = { bodyBytes: 1_000_000 } as const;
@@ -127,14 +128,16 @@ export function buildApp(config: AppConfig): App {
     // GraphiQL served from the package itself, not from a CDN: it works offline and behind firewalls.
     renderGraphiQL: renderGraphiQLOnDemand,
     // One context factory for both transports: the header over HTTP, connectionParams over WebSocket.
+    // A refused credential counts against its address's budget (src/limits/edge-gate.ts).
     context: (initial: { request: Request; connectionParams?: { authorization?: unknown } }) =>
       contextFor(
         initial.connectionParams
           ? String(initial.connectionParams.authorization ?? '')
           : initial.request.headers.get('authorization'),
-      ),
+      ).catch((err: unknown) => gate.contextFailed(initial, err)),
     plugins: [
       useSocketExpiry(),
+      useStreamExpiry(auth.verify),
       useDocumentLimits(config.documentLimits ?? DEFAULT_DOCUMENT_LIMITS),
       useOperationGuard(costBudgets),
       useInputErrorCodes(),
@@ -169,6 +172,8 @@ export function buildApp(config: AppConfig): App {
       return;
     }
     if (applyCors(edge.corsOrigins, req, res)) return;
+    // Every request counts against its address before its token or body is read; 429 past the limit.
+    if (!(await gate.admitRequest(req, res))) return;
     if (ConnectionGuard.isStream(req)) {
       if (!connections.admitStream(req, res, await callerOfRequest(gate, req, auth.authenticate))) return;
     }
@@ -180,11 +185,12 @@ export function buildApp(config: AppConfig): App {
       await yoga.requestListener(req, res);
       return;
     }
-    // POST bodies are read here: JSON only, and a chunked body without a length meets the same limit.
-    const body = await readJsonBody(req, res, LIMITS.bodyBytes);
+    // POST bodies are read and parsed here: JSON only, a chunked body without a length meets the same
+    // limit, and reading and parsing hold admission by size.
+    const body = await readJsonBody(req, res, LIMITS.bodyBytes, (bytes) => gate.admitBody(req, bytes));
     if (body === null) return;
-    // A pre-read body on the request is what the fetch adapter then uses instead of the (consumed) stream.
-    (req as IncomingMessage & { body?: Buffer }).body = body;
+    // A parsed body on the request is what the fetch adapter then hands to Yoga instead of the stream.
+    (req as IncomingMessage & { body?: object }).body = body;
     await yoga.requestListener(req, res);
   };
 
@@ -231,14 +237,16 @@ export function buildApp(config: AppConfig): App {
       await ops.listenForMetrics(host);
       disposeWs = useServer(
         {
-          // A refused credential closes the socket with 4403; none at all is an anonymous caller. A token
-          // that expires later closes it then.
+          // A refused credential (or one under another name than `authorization`) closes the socket with
+          // 4403; none at all is an anonymous caller. A token that expires later closes it then.
           onConnect: async (ctx) => {
+            if (!(await admitConnection(gate, ctx.extra, ctx.connectionParams))) return false;
             try {
-              const session = await auth.verify(String(ctx.connectionParams?.authorization ?? ''));
+              const session = await auth.verify(socketAuthorization(ctx.connectionParams));
               holdSession(ctx.extra.socket, session);
               return admitSocket(gate, connections, ctx.extra, session?.actor ?? null);
             } catch {
+              await gate.failedAuthentication(ctx.extra.request);
               return false;
             }
           },

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { GraphQLError } from 'graphql';
 import { log } from '../log.ts';
 import { wasCutForSlowness } from './slow-clients.ts';
 
@@ -17,14 +18,30 @@ export function isJsonContentType(value: string | undefined): boolean {
   return params.every((param) => !param.startsWith('charset=') || /^charset="?utf-?8"?$/.test(param));
 }
 
+/** What a refusal says besides its status and message: BAD_USER_INPUT unless told. */
+export interface Refusal {
+  code?: string;
+  /** More of the error's extensions (for instance which limit refused it). */
+  extensions?: Record<string, unknown>;
+  /** More response headers (for instance Retry-After). */
+  headers?: Record<string, string>;
+}
+
 /**
  * Answers with an error and closes the connection without a reset: the answer goes out at once, then what
  * the client still sends is read and dropped until its body ends. Closing with unread bytes pending would
  * make the kernel send a reset, and the client would see a broken connection instead of the answer.
  */
-export function refuse(req: IncomingMessage, res: ServerResponse, status: number, message: string): void {
-  const body = JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_USER_INPUT' } }] });
+export function refuse(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  message: string,
+  { code = 'BAD_USER_INPUT', extensions = {}, headers = {} }: Refusal = {},
+): void {
+  const body = JSON.stringify({ errors: [{ message, extensions: { code, ...extensions } }] });
   res.writeHead(status, {
+    ...headers,
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(body),
     connection: 'close',
@@ -44,6 +61,18 @@ export function refuse(req: IncomingMessage, res: ServerResponse, status: number
   req.resume();
 }
 
+/**
+ * Refuses a request for now with a busyRefusal (429 RATE_LIMITED or 503 OVERLOADED, Retry-After, the limit
+ * named) before its body is read: answered at once and drained, never reset.
+ */
+export function refuseBusy(req: IncomingMessage, res: ServerResponse, error: GraphQLError): void {
+  const { http, code, ...extensions } = error.extensions as {
+    http?: { status?: number; headers?: Record<string, string> };
+    code?: string;
+  };
+  refuse(req, res, http?.status ?? 503, error.message, { code, extensions, headers: http?.headers });
+}
+
 function logCut(req: IncomingMessage, received: number, startedAt: number): void {
   if (wasCutForSlowness(req.socket)) return;
   log.info(
@@ -51,24 +80,83 @@ function logCut(req: IncomingMessage, received: number, startedAt: number): void
   );
 }
 
+/** Holds admission for a body of this many bytes while it is read and parsed; null when refused. */
+export type BodyAdmission = (bytes: number) => Promise<{ release(): void } | null>;
+
 /**
- * The body of a JSON POST, at most `limit` bytes, counted as it arrives (so a chunked body without a length
- * meets the same limit). Null when the request was answered here (415, 413) or the client went away.
+ * The body of a JSON POST, parsed: at most `limit` bytes, counted as they arrive (so a chunked body without
+ * a length meets the same limit). It holds `admit`'s share by its size while it is read and parsed (a
+ * chunked one, whose size is known only once read, while it is parsed). Null when the request was answered
+ * here (415, 413, 503 when admission refuses, 400 for JSON that is malformed, not an object, or a batch) or
+ * the client went away.
  */
-export function readJsonBody(
+export async function readJsonBody(
   req: IncomingMessage,
   res: ServerResponse,
   limit: number,
-): Promise<Buffer | null> {
+  admit?: BodyAdmission,
+): Promise<object | null> {
   if (!isJsonContentType(req.headers['content-type'])) {
     refuse(req, res, 415, 'Only application/json request bodies are accepted');
-    return Promise.resolve(null);
+    return null;
   }
+  const declared = req.headers['content-length'];
+  if (Number(declared ?? 0) > limit) {
+    refuse(req, res, 413, `Request body is larger than ${limit} bytes`);
+    return null;
+  }
+  let ticket = admit && declared !== undefined ? await admit(Number(declared)) : undefined;
+  try {
+    if (ticket === null) return refuseOverloaded(req, res);
+    const bytes = await readBytes(req, res, limit);
+    if (bytes === null) return null;
+    ticket ??= admit ? await admit(bytes.length) : undefined;
+    if (ticket === null) return refuseOverloaded(req, res);
+    return parseJson(req, res, bytes);
+  } finally {
+    ticket?.release();
+  }
+}
+
+/** Admission did not come in time: 503, as for an operation. */
+function refuseOverloaded(req: IncomingMessage, res: ServerResponse): null {
+  refuse(req, res, 503, 'The service is busy reading other requests: try again shortly.', {
+    code: 'OVERLOADED',
+    extensions: { limit: 'costInFlight', retryAfter: 1 },
+    headers: { 'retry-after': '1' },
+  });
+  return null;
+}
+
+/**
+ * What the HTTP adapter gets as the request's body. Parsed here, so that a body costs what parsing it
+ * costs: handed a Buffer (or an array), the adapter would enumerate its keys, one string per byte (or
+ * element). An empty object has no keys to enumerate, and the adapter would then read the (consumed)
+ * stream instead: it goes on as its two bytes, for GraphQL to refuse as it would.
+ */
+function parseJson(req: IncomingMessage, res: ServerResponse, bytes: Buffer): object | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    // The parser's message quotes the input: it is not repeated.
+    refuse(req, res, 400, 'Request body is not valid JSON');
+    return null;
+  }
+  if (Array.isArray(parsed)) {
+    refuse(req, res, 400, 'Batching is not supported: send one operation per request');
+    return null;
+  }
+  if (parsed === null || typeof parsed !== 'object') {
+    refuse(req, res, 400, 'Request body must be a JSON object');
+    return null;
+  }
+  return Object.keys(parsed).length > 0 ? parsed : Buffer.from('{}');
+}
+
+/** The raw bytes of a body of at most `limit` bytes; null when answered here (413) or the client went away. */
+function readBytes(req: IncomingMessage, res: ServerResponse, limit: number): Promise<Buffer | null> {
   const tooLarge = `Request body is larger than ${limit} bytes`;
-  if (Number(req.headers['content-length'] ?? 0) > limit) {
-    refuse(req, res, 413, tooLarge);
-    return Promise.resolve(null);
-  }
   const startedAt = Date.now();
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];

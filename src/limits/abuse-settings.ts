@@ -3,8 +3,14 @@
 export interface RateLimitSettings {
   /** Operations per window a customer may send (by token subject); 0: no limit. */
   customer: number;
-  /** Operations per window from one address without a token (IPv6 by /64); 0: no limit. */
+  /**
+   * Requests per window from one address (IPv6 by /64), whoever sends them, counted before any token or
+   * body is read: every HTTP request, every WebSocket connection attempt and operation; 0: no limit.
+   * `RATE_LIMIT_ANONYMOUS`: it once counted only the operations of callers without a token.
+   */
   anonymous: number;
+  /** Refused credentials per window from one address; past them its credentials go unread. 0: no limit. */
+  failedAuth: number;
   windowSeconds: number;
   /** Proxies in front of the service whose X-Forwarded-For entries are believed; 0: none. */
   trustProxyHops: number;
@@ -43,10 +49,14 @@ export interface AbuseLimits {
   admission: AdmissionSettings;
 }
 
+/** The failed-authentication budget when another rate limit is on and it is not set. */
+export const DEFAULT_FAILED_AUTH_WHEN_LIMITED = 10;
+
 export const DEFAULT_ABUSE_LIMITS: AbuseLimits = {
   rate: {
     customer: 0,
     anonymous: 0,
+    failedAuth: 0,
     windowSeconds: 60,
     trustProxyHops: 0,
     redisUrl: undefined,
@@ -81,10 +91,16 @@ export function loadAbuseLimits(read: SettingReaders): AbuseLimits {
   if (redisUrl && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) {
     throw read.fail('REDIS_URL must be a redis:// or rediss:// URL');
   }
+  const customer = read.int('RATE_LIMIT_CUSTOMER', d.rate.customer, 0, 1_000_000);
+  const anonymous = read.int('RATE_LIMIT_ANONYMOUS', d.rate.anonymous, 0, 1_000_000);
+  // A shop that turns rate limits on gets the guard against token guessing with them.
+  const failedAuthDefault =
+    customer > 0 || anonymous > 0 ? DEFAULT_FAILED_AUTH_WHEN_LIMITED : d.rate.failedAuth;
   return {
     rate: {
-      customer: read.int('RATE_LIMIT_CUSTOMER', d.rate.customer, 0, 1_000_000),
-      anonymous: read.int('RATE_LIMIT_ANONYMOUS', d.rate.anonymous, 0, 1_000_000),
+      customer,
+      anonymous,
+      failedAuth: read.int('RATE_LIMIT_FAILED_AUTH', failedAuthDefault, 0, 1_000_000),
       windowSeconds: read.int('RATE_LIMIT_WINDOW_SECONDS', d.rate.windowSeconds, 1, 86_400),
       trustProxyHops: read.int('TRUST_PROXY_HOPS', d.rate.trustProxyHops, 0, 10),
       redisUrl,

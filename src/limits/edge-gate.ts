@@ -1,17 +1,27 @@
-import type { IncomingMessage } from 'node:http';
-import { type ExecutionArgs, type GraphQLError, getOperationAST } from 'graphql';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type ExecutionArgs, GraphQLError, getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { WebSocket } from 'ws';
+import { refuseBusy } from '../http/body.ts';
+import { outcomeOf } from '../ops/http.ts';
 import type { Context } from '../schema/context-type.ts';
 import type { AbuseLimits } from './abuse-settings.ts';
 import { Admission } from './admission.ts';
 import { callerKey, clientAddress } from './caller.ts';
-import { ConnectionGuard } from './connection-caps.ts';
+import { CLOSE_TOO_MANY_SOCKETS, ConnectionGuard } from './connection-caps.ts';
 import { judgedCost } from './operation-guard.ts';
-import { RateLimits } from './rate-limit.ts';
+import { RateLimits, type RateVerdict } from './rate-limit.ts';
 import { busyRefusal } from './refusal.ts';
 
 type Ticket = { release(): void };
+
+/**
+ * A request body holds one unit of admission per this many bytes while it is read and parsed. Every
+ * operation clients send, with its variables, is far under 30 KB: the fast lane. A body near 1 MB (which no
+ * client needs) costs about 100,000, the default cost in flight, so such bodies are parsed one at a time
+ * (each is tens of ms of the event loop and several MB of garbage) while cheap requests go on.
+ */
+export const BODY_BYTES_PER_UNIT = 10;
 
 /** The request behind an operation: over HTTP Yoga's server context, over WebSocket the upgrade request. */
 export function requestOf(contextValue: unknown): IncomingMessage | undefined {
@@ -19,10 +29,34 @@ export function requestOf(contextValue: unknown): IncomingMessage | undefined {
   return c?.req ?? c?.extra?.request;
 }
 
+/** Whether an operation came over a WebSocket: unlike an HTTP request's, its arrival has not been counted. */
+function onSocket(contextValue: unknown): boolean {
+  return Boolean((contextValue as { extra?: { socket?: unknown } } | undefined)?.extra?.socket);
+}
+
+const ALLOWED: RateVerdict = { allowed: true };
+
+const RATE_MESSAGES = {
+  rateCustomer: 'Too many requests',
+  rateAddress: 'Too many requests from this address',
+  rateFailedAuth: 'Too many refused credentials from this address',
+} as const;
+
+function rateRefusal(verdict: Extract<RateVerdict, { allowed: false }>): GraphQLError {
+  const seconds = verdict.retryAfterSeconds;
+  return busyRefusal(
+    'RATE_LIMITED',
+    verdict.limit,
+    `${RATE_MESSAGES[verdict.limit]}: try again in ${seconds} s.`,
+    seconds,
+  );
+}
+
 /**
  * What every operation passes once it is judged within its limits and before it runs: the caller's rate
- * limit, then admission by estimated cost (queries and mutations; a subscription's updates are computed
- * once for all its watchers). A refusal writes nothing, since nothing has run.
+ * limits, then admission by estimated cost (queries and mutations; a subscription's updates are computed
+ * once for all its watchers). A refusal writes nothing, since nothing has run. Before any of that, each
+ * arrival is counted against its address (`arrival`).
  */
 export class EdgeGate {
   readonly rate: RateLimits;
@@ -47,14 +81,15 @@ export class EdgeGate {
     if (context) this.passed.add(context);
     const viewer = (context as Context | undefined)?.viewer ?? null;
     const caller = this.callerOf(context);
-    const rate = await this.rate.check(viewer?.role ?? 'anonymous', caller);
-    if (!rate.allowed) {
-      return busyRefusal(
-        'RATE_LIMITED',
-        rate.limit,
-        `Too many requests: try again in ${rate.retryAfterSeconds} s.`,
-        rate.retryAfterSeconds,
-      );
+    // An HTTP request was counted against its address as it arrived (admitRequest); a socket's operations
+    // are counted here. Customers are counted by subject too, on either transport; staff are not.
+    if (onSocket(context)) {
+      const byAddress = await this.rate.check('address', callerKey(null, this.addressOf(requestOf(context))));
+      if (!byAddress.allowed) return rateRefusal(byAddress);
+    }
+    if (viewer?.role === 'customer') {
+      const bySubject = await this.rate.check('customer', caller);
+      if (!bySubject.allowed) return rateRefusal(bySubject);
     }
     const operation = getOperationAST(args.document, args.operationName)?.operation;
     if (operation === 'subscription') return NOTHING;
@@ -68,6 +103,59 @@ export class EdgeGate {
       );
     }
     return verdict;
+  }
+
+  /**
+   * Admission for a request body while it is read and parsed, by its address (its token is not read yet),
+   * by its size (see BODY_BYTES_PER_UNIT).
+   */
+  async admitBody(req: IncomingMessage, bytes: number): Promise<Ticket | null> {
+    const caller = callerKey(null, clientAddress(req, this.limits.rate.trustProxyHops));
+    const verdict = await this.admission.admit(caller, Math.ceil(bytes / BODY_BYTES_PER_UNIT));
+    return 'refused' in verdict ? null : verdict;
+  }
+
+  /** The address a request comes from, as it is counted (IPv6 by /64). */
+  addressOf(req: IncomingMessage | undefined): string {
+    return clientAddress(req, this.limits.rate.trustProxyHops);
+  }
+
+  /**
+   * Counts an arrival (an HTTP request, a WebSocket presenting its credential) against its address before
+   * its token or body is read. Refused when the address is over its limit, or when it brings a credential
+   * and the address has used up its budget of refused ones: that credential is then never verified, valid
+   * or not. Null when it may go on.
+   */
+  async arrival(req: IncomingMessage, withCredential: boolean): Promise<GraphQLError | null> {
+    const address = this.addressOf(req);
+    const [byAddress, byFailures] = await Promise.all([
+      this.rate.check('address', callerKey(null, address)),
+      withCredential ? this.rate.checkFailedAuth(address) : ALLOWED,
+    ]);
+    const verdict = byFailures.allowed ? byAddress : byFailures;
+    return verdict.allowed ? null : rateRefusal(verdict);
+  }
+
+  /** An HTTP request's arrival: true when it may go on; otherwise it is answered (429) and its body drained. */
+  async admitRequest(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    const refusal = await this.arrival(req, Boolean(req.headers.authorization));
+    if (!refusal) return true;
+    outcomeOf(req)?.errorsOf([refusal]);
+    refuseBusy(req, res, refusal);
+    return false;
+  }
+
+  /** Counts a credential refused from the request's address. */
+  failedAuthentication(req: IncomingMessage | undefined): Promise<void> {
+    return this.rate.countFailedAuth(this.addressOf(req));
+  }
+
+  /** For a context that could not be made: a refused credential (UNAUTHENTICATED) is counted; `err` goes on. */
+  async contextFailed(contextValue: unknown, err: unknown): Promise<never> {
+    if (err instanceof GraphQLError && err.extensions.code === 'UNAUTHENTICATED') {
+      await this.failedAuthentication(requestOf(contextValue));
+    }
+    throw err;
   }
 
   /** Waits (briefly) for the rate limits' store. */
@@ -130,6 +218,26 @@ export async function callerOfRequest(
 ): Promise<string> {
   const viewer = await authenticate(req.headers.authorization ?? null).catch(() => null);
   return gate.callerOf({ req, viewer });
+}
+
+/**
+ * Whether a WebSocket presenting its credential is heard at all: its arrival (see EdgeGate.arrival), before
+ * the credential is verified. A refused one is closed with 4429 and a reason, as over the socket cap.
+ */
+export async function admitConnection(
+  gate: EdgeGate,
+  extra: { socket: WebSocket; request: IncomingMessage },
+  connectionParams: Readonly<Record<string, unknown>> | undefined,
+): Promise<boolean> {
+  // Any casing counts: another one is refused as a credential, not taken as anonymous.
+  const withCredential = Object.entries(connectionParams ?? {}).some(
+    ([key, value]) =>
+      key.toLowerCase() === 'authorization' && value !== undefined && value !== null && value !== '',
+  );
+  const refusal = await gate.arrival(extra.request, withCredential);
+  if (!refusal) return true;
+  extra.socket.close(CLOSE_TOO_MANY_SOCKETS, refusal.message);
+  return false;
 }
 
 /**

@@ -6,21 +6,27 @@ import type { RateLimitSettings } from './abuse-settings.ts';
 export type RateVerdict =
   | { allowed: true }
   | { allowed: false; retryAfterSeconds: number; limit: RateLimitName };
-export type RateLimitName = 'rateCustomer' | 'rateAnonymous';
+export type RateLimitName = 'rateCustomer' | 'rateAddress' | 'rateFailedAuth';
 
 interface Limiter {
   consume(key: string): Promise<unknown>;
+  penalty(key: string): Promise<unknown>;
+  get(key: string): Promise<RateLimiterRes | null>;
 }
 
+const ALLOWED: RateVerdict = { allowed: true };
+
 /**
- * Operations per window, per customer and per anonymous address (staff are not limited). In memory on one
- * instance; through Redis, shared by every instance, when a URL is set. The limits protect the service,
- * they are not what it is for: if Redis cannot answer, operations go through (logged once per outage) and
+ * Counts per window: each customer's operations (by token subject), everything that arrives from one
+ * address, and the credentials refused from one address (staff by subject are not limited). In memory on
+ * one instance; through Redis, shared by every instance, when a URL is set. The limits protect the service,
+ * they are not what it is for: if Redis cannot answer, everything goes through (logged once per outage) and
  * counting resumes by itself when Redis is back.
  */
 export class RateLimits {
   private readonly customer: Limiter | null;
-  private readonly anonymous: Limiter | null;
+  private readonly address: Limiter | null;
+  private readonly failedAuth: Limiter | null;
   private readonly redis: Redis | null = null;
   private failing = false;
 
@@ -38,7 +44,7 @@ export class RateLimits {
       if (!this.redis) return new RateLimiterMemory(options);
       return new RateLimiterRedis({ ...options, storeClient: this.redis, rejectIfRedisNotReady: true });
     };
-    if (settings.redisUrl && (settings.customer > 0 || settings.anonymous > 0)) {
+    if (settings.redisUrl && (settings.customer > 0 || settings.anonymous > 0 || settings.failedAuth > 0)) {
       this.redis = new Redis(settings.redisUrl, {
         // Fail fast while disconnected (no queue of commands waiting), and keep trying to reconnect.
         enableOfflineQueue: false,
@@ -51,7 +57,8 @@ export class RateLimits {
       this.redis.on('error', () => {});
     }
     this.customer = make(settings.customer, 'c');
-    this.anonymous = make(settings.anonymous, 'a');
+    this.address = make(settings.anonymous, 'a');
+    this.failedAuth = make(settings.failedAuth, 'f');
   }
 
   /**
@@ -72,30 +79,53 @@ export class RateLimits {
     });
   }
 
-  /** Counts one operation of the caller. `key` is its token subject, or its address for anonymous callers. */
-  async check(role: 'anonymous' | 'customer' | 'staff', key: string): Promise<RateVerdict> {
-    const limiter = role === 'customer' ? this.customer : role === 'anonymous' ? this.anonymous : null;
-    if (!limiter) return { allowed: true };
-    try {
-      await limiter.consume(key);
-      this.recovered();
-      return { allowed: true };
-    } catch (err) {
-      if (err instanceof RateLimiterRes) {
-        this.recovered();
-        return {
-          allowed: false,
-          retryAfterSeconds: Math.max(1, Math.ceil(err.msBeforeNext / 1000)),
-          limit: role === 'customer' ? 'rateCustomer' : 'rateAnonymous',
-        };
+  /** Counts one against a limit: a customer's operation (`key` its subject), or an arrival from an address. */
+  async check(limit: 'customer' | 'address', key: string): Promise<RateVerdict> {
+    const limiter = limit === 'customer' ? this.customer : this.address;
+    if (!limiter) return ALLOWED;
+    return this.ask(async () => {
+      try {
+        await limiter.consume(key);
+        return ALLOWED;
+      } catch (err) {
+        if (!(err instanceof RateLimiterRes)) throw err;
+        return refused(err, limit === 'customer' ? 'rateCustomer' : 'rateAddress');
       }
+    });
+  }
+
+  /** Whether the address has used up its failed-authentication budget; counts nothing. */
+  async checkFailedAuth(key: string): Promise<RateVerdict> {
+    const limiter = this.failedAuth;
+    if (!limiter) return ALLOWED;
+    return this.ask(async () => {
+      const res = await limiter.get(key);
+      // In memory, a window that has passed may linger until its timer removes it.
+      const over = res !== null && res.remainingPoints <= 0 && res.msBeforeNext > 0;
+      return over ? refused(res, 'rateFailedAuth') : ALLOWED;
+    });
+  }
+
+  /** Counts a credential refused from the address. */
+  async countFailedAuth(key: string): Promise<void> {
+    const limiter = this.failedAuth;
+    if (limiter) await this.ask(() => limiter.penalty(key));
+  }
+
+  /** A question to the store; one it cannot answer lets the caller through. */
+  private async ask<T>(question: () => Promise<T>): Promise<T | RateVerdict> {
+    try {
+      const answer = await question();
+      this.recovered();
+      return answer;
+    } catch (err) {
       if (!this.failing) {
         this.failing = true;
         this.logger.warn(
           `rate limits not enforced: their store does not answer (${err instanceof Error ? err.message : String(err)})`,
         );
       }
-      return { allowed: true };
+      return ALLOWED;
     }
   }
 
@@ -108,4 +138,8 @@ export class RateLimits {
   async close(): Promise<void> {
     if (this.redis) this.redis.disconnect();
   }
+}
+
+function refused(res: RateLimiterRes, limit: RateLimitName): RateVerdict {
+  return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)), limit };
 }

@@ -82,6 +82,33 @@ describe.skipIf(!runnable)('rate limits in Redis', () => {
     expect(await a.check('customer', 'c-2')).toEqual({ allowed: true });
   });
 
+  it('share refused credentials between instances, and let credentials through when Redis does not answer', async () => {
+    const s = { ...settings(TEST_REDIS_URL, 'failed'), failedAuth: 2 };
+    const a = new RateLimits(s);
+    const b = new RateLimits(s);
+    opened.push(a, b);
+    await Promise.all([a.ready(), b.ready()]);
+    await a.countFailedAuth('203.0.113.1');
+    expect(await b.checkFailedAuth('203.0.113.1')).toEqual({ allowed: true });
+    await b.countFailedAuth('203.0.113.1');
+    expect(await a.checkFailedAuth('203.0.113.1')).toMatchObject({ allowed: false, limit: 'rateFailedAuth' });
+    expect(await b.checkFailedAuth('203.0.113.2')).toEqual({ allowed: true });
+
+    const { lines, logger } = recorder();
+    const dead = new Relay();
+    await dead.up();
+    const port = dead.port;
+    await dead.down();
+    const away = new RateLimits(
+      { ...settings(`redis://127.0.0.1:${port}`, 'failed-dead'), failedAuth: 1 },
+      logger,
+    );
+    opened.push(away);
+    for (let i = 0; i < 5; i++) await away.countFailedAuth('203.0.113.3');
+    expect(await away.checkFailedAuth('203.0.113.3')).toEqual({ allowed: true });
+    expect(lines.filter((l) => l.level === 'warn')).toHaveLength(1);
+  });
+
   it('let everything through when Redis does not answer, saying so once', async () => {
     const { lines, logger } = recorder();
     // A port where nothing listens.
@@ -91,8 +118,7 @@ describe.skipIf(!runnable)('rate limits in Redis', () => {
     await dead.down();
     const limits = new RateLimits(settings(`redis://127.0.0.1:${port}`, 'dead'), logger);
     opened.push(limits);
-    for (let i = 0; i < 10; i++)
-      expect(await limits.check('anonymous', '1.2.3.4')).toEqual({ allowed: true });
+    for (let i = 0; i < 10; i++) expect(await limits.check('address', '1.2.3.4')).toEqual({ allowed: true });
     expect(lines.filter((l) => l.level === 'warn')).toHaveLength(1);
     expect(lines[0]!.message).toMatch(/rate limits not enforced/);
   });

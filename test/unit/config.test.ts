@@ -58,6 +58,26 @@ describe('configuration', () => {
     }
   });
 
+  it('reads the failed-authentication budget: 10 once another rate limit is on, off otherwise, 0 = off', () => {
+    expect(loadConfig({}).abuse.rate.failedAuth).toBe(0);
+    expect(loadConfig({ RATE_LIMIT_ANONYMOUS: '600' }).abuse.rate.failedAuth).toBe(10);
+    expect(loadConfig({ RATE_LIMIT_CUSTOMER: '600' }).abuse.rate.failedAuth).toBe(10);
+    expect(
+      loadConfig({ RATE_LIMIT_ANONYMOUS: '600', RATE_LIMIT_FAILED_AUTH: '3' }).abuse.rate.failedAuth,
+    ).toBe(3);
+    expect(
+      loadConfig({ RATE_LIMIT_ANONYMOUS: '600', RATE_LIMIT_FAILED_AUTH: '0' }).abuse.rate.failedAuth,
+    ).toBe(0);
+    expect(loadConfig({ RATE_LIMIT_FAILED_AUTH: '5' }).abuse.rate).toMatchObject({
+      failedAuth: 5,
+      anonymous: 0,
+      customer: 0,
+    });
+    for (const bad of ['-1', 'ten', '1.5']) {
+      expect(() => loadConfig({ RATE_LIMIT_FAILED_AUTH: bad })).toThrow(/RATE_LIMIT_FAILED_AUTH/);
+    }
+  });
+
   it('reads the HTTP timeouts, refusing headers that may take longer than the whole request', () => {
     expect(
       loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_HEADERS_TIMEOUT_MS: '2000' }).edge,
