@@ -3,7 +3,7 @@ import ComplexityPlugin from '@pothos/plugin-complexity';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, responsePathAsArray } from 'graphql';
 import type { Context } from './context-type.ts';
 import { defaultFieldCost } from './field-cost.ts';
 
@@ -28,12 +28,14 @@ export const builder = new SchemaBuilder<{
       customer: ctx.viewer?.role === 'customer',
       staff: ctx.viewer?.role === 'staff',
     }),
+    // Located at its field already: graphql then passes it on as it is, instead of wrapping it in another
+    // error whose making reads this one's stack (formatted through source maps: most of a refusal's cost).
     unauthorizedError: (_parent, ctx, info) =>
       new GraphQLError(
         ctx.viewer
           ? `Your role may not use ${info.parentType.name}.${info.fieldName}`
           : `Sign in to use ${info.parentType.name}.${info.fieldName}`,
-        { extensions: { code: 'FORBIDDEN' } },
+        { nodes: info.fieldNodes, path: responsePathAsArray(info.path), extensions: { code: 'FORBIDDEN' } },
       ),
   },
   // Field costs only: the operation is priced and refused before it runs (src/limits), never mid-way.
