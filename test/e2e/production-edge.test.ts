@@ -1,4 +1,3 @@
-import { connect as connectTcp } from 'node:net';
 import { getIntrospectionQuery } from 'graphql';
 import { createClient } from 'graphql-ws';
 import { sql } from 'kysely';
@@ -6,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { uniqueSku } from '../helpers/fixtures.ts';
+import { rawExchange } from '../helpers/raw-http.ts';
 
 /**
  * The service as it runs with NODE_ENV=production: no GraphiQL, the schema's shape for staff only, a CORS
@@ -88,26 +88,6 @@ async function count(app: TestApp, table: 'product' | 'customer_order'): Promise
     app.database.db,
   );
   return rows[0]!.n;
-}
-
-/** Writes raw bytes on a fresh connection; resolves with all it read and how the connection ended. */
-function raw(
-  port: number,
-  send: (socket: ReturnType<typeof connectTcp>) => void,
-): Promise<{ text: string; ended: 'end' | 'reset'; ms: number }> {
-  const started = Date.now();
-  return new Promise((resolve) => {
-    const socket = connectTcp(port, '127.0.0.1', () => send(socket));
-    let text = '';
-    let ended: 'end' | 'reset' = 'end';
-    socket.on('data', (chunk) => {
-      text += chunk.toString('latin1');
-    });
-    socket.on('error', () => {
-      ended = 'reset';
-    });
-    socket.on('close', () => resolve({ text, ended, ms: Date.now() - started }));
-  });
 }
 
 const INTROSPECTION = getIntrospectionQuery();
@@ -315,7 +295,7 @@ describe('only JSON bodies', () => {
 
 describe('slow and over-size requests', () => {
   it('cuts a request body that trickles in, at the request timeout, with 408', async () => {
-    const { text, ms } = await raw(prod.port, (socket) => {
+    const { text, ms } = await rawExchange(prod.port, (socket) => {
       socket.write(
         'POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"query":',
       );
@@ -326,7 +306,7 @@ describe('slow and over-size requests', () => {
   });
 
   it('cuts headers that never finish', async () => {
-    const { text, ms } = await raw(prod.port, (socket) =>
+    const { text, ms } = await rawExchange(prod.port, (socket) =>
       socket.write('POST /graphql HTTP/1.1\r\nHost: x\r\n'),
     );
     expect(text).toMatch(/^HTTP\/1\.1 408/);
@@ -335,7 +315,7 @@ describe('slow and over-size requests', () => {
 
   it('answers a chunked body over 1 MB with 413 and closes the connection cleanly, without a reset', async () => {
     for (let round = 0; round < 5; round++) {
-      const { text, ended } = await raw(prod.port, (socket) => {
+      const { text, ended } = await rawExchange(prod.port, (socket) => {
         socket.write(
           'POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n',
         );
@@ -351,7 +331,7 @@ describe('slow and over-size requests', () => {
   });
 
   it('answers a declared length over 1 MB with 413 the same way, while the client is still sending', async () => {
-    const { text, ended } = await raw(prod.port, (socket) => {
+    const { text, ended } = await rawExchange(prod.port, (socket) => {
       socket.write(
         'POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2000000\r\n\r\n',
       );

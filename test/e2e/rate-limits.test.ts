@@ -1,4 +1,3 @@
-import { connect as connectTcp, type Socket } from 'node:net';
 import { print } from 'graphql';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +12,7 @@ import { abuseLimits, redisForTests, TEST_REDIS_URL } from '../helpers/abuse.ts'
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { createProduct, receive, uniqueSku } from '../helpers/fixtures.ts';
 import { connect, once, subscribe } from '../helpers/live.ts';
+import { rawExchange } from '../helpers/raw-http.ts';
 
 // With REDIS_URL set (as in CI), the limits count in Redis; without it, in memory. The same tests run both.
 const useRedis = Boolean(process.env.REDIS_URL);
@@ -106,22 +106,6 @@ function expectRefused(answer: Awaited<ReturnType<typeof post>>, limit: string, 
   expect(Number(answer.retryAfter), what).toBeLessThanOrEqual(60);
   expect(answer.body.data, what).toBeUndefined();
   expect(answer.body.errors?.[0]?.extensions, what).toMatchObject({ code: 'RATE_LIMITED', limit });
-}
-
-/** A request written by hand: the whole answer, and whether the connection ended cleanly or was reset. */
-function rawRequest(app: TestApp, write: (socket: Socket) => void) {
-  return new Promise<{ text: string; ended: 'end' | 'reset' }>((resolve) => {
-    const socket = connectTcp(app.port, '127.0.0.1', () => write(socket));
-    let text = '';
-    let ended: 'end' | 'reset' = 'end';
-    socket.on('data', (chunk) => {
-      text += chunk.toString('latin1');
-    });
-    socket.on('error', () => {
-      ended = 'reset';
-    });
-    socket.on('close', () => resolve({ text, ended }));
-  });
 }
 
 /** A graphql-ws client whose upgrade request comes through the trusted proxy from `address`. */
@@ -287,11 +271,11 @@ describe.skipIf(!runnable)(
     it('from an address over its limit, a body still arriving gets its 429 and a clean close, not a reset', async () => {
       const address = await spentAddress();
       const head = `POST /graphql HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: ${address}\r\nContent-Type: application/json\r\n`;
-      const declared = await rawRequest(proxied, (socket) => {
+      const declared = await rawExchange(proxied.port, (socket) => {
         socket.write(`${head}Content-Length: 2000000\r\n\r\n`);
         for (let i = 0; i < 20; i++) socket.write('x'.repeat(100_000));
       });
-      const chunked = await rawRequest(proxied, (socket) => {
+      const chunked = await rawExchange(proxied.port, (socket) => {
         socket.write(`${head}Transfer-Encoding: chunked\r\n\r\n`);
         const chunk = 'x'.repeat(100_000);
         for (let i = 0; i < 12; i++) socket.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`);

@@ -1,10 +1,11 @@
-import { connect as connectTcp, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { log } from '../../src/log.ts';
 import { startTestApp, type TestApp, type TestAppOptions } from './app.ts';
 import { createProduct, order, receive, schedule } from './fixtures.ts';
+import { rawExchange } from './raw-http.ts';
 
 /**
  * The harness of the hostile-input table (test/e2e/hostile-input.test.ts): what a case sends, over which
@@ -190,32 +191,19 @@ async function sendHttp(app: TestApp, token: string | undefined, send: HttpSend[
   } satisfies Answer;
 }
 
-function sendRaw(app: TestApp, write: RawSend['raw']): Promise<Answer> {
-  const started = Date.now();
-  return new Promise((done) => {
-    const socket = connectTcp(app.port, '127.0.0.1', () => write(socket));
-    let text = '';
-    let ended: 'end' | 'reset' = 'end';
-    socket.on('data', (chunk) => {
-      text += chunk.toString('latin1');
-    });
-    socket.on('error', () => {
-      ended = 'reset';
-    });
-    socket.on('close', () => {
-      const status = /^HTTP\/1\.1 (\d{3})/.exec(text);
-      const parsed = parse(text.slice(text.indexOf('\r\n\r\n') + 4));
-      done({
-        status: status ? Number(status[1]) : undefined,
-        text,
-        body: parsed,
-        errors: parsed?.errors ?? [],
-        bytes: text.length,
-        ms: Date.now() - started,
-        ended,
-      });
-    });
-  });
+async function sendRaw(app: TestApp, write: RawSend['raw']): Promise<Answer> {
+  const { text, ended, ms } = await rawExchange(app.port, write);
+  const status = /^HTTP\/1\.1 (\d{3})/.exec(text);
+  const parsed = parse(text.slice(text.indexOf('\r\n\r\n') + 4));
+  return {
+    status: status ? Number(status[1]) : undefined,
+    text,
+    body: parsed,
+    errors: parsed?.errors ?? [],
+    bytes: text.length,
+    ms,
+    ended,
+  };
 }
 
 const WATCH =
