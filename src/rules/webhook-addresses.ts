@@ -1,8 +1,15 @@
 import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 
 /**
  * Where a webhook may be sent. Staff choose the URL, but the service makes the request from inside the
  * shop's network: an address in a private range would let a URL reach what only the service can reach.
+ *
+ * Which block an address is in is ipaddr.js's `range()`, whose table follows the IANA IPv4 and IPv6
+ * Special-Purpose Address Registries (and multicast, broadcast, site-local). Only the blocks listed in
+ * GLOBALLY_REACHABLE pass; every other block it names, one a later version adds included, is refused. An
+ * IPv6 address carrying an IPv4 one (IPv4-mapped, IPv4-compatible, NAT64, 6to4, Teredo) has that IPv4
+ * address classified too.
  */
 
 /** What an address is, when it is not an ordinary public one. */
@@ -23,88 +30,117 @@ export interface AddressPolicy {
   allowPrivate: boolean;
 }
 
-function ipv4Bits(address: string): number | null {
-  const parts = address.split('.');
-  if (parts.length !== 4) return null;
-  let value = 0;
-  for (const part of parts) {
-    if (!/^\d{1,3}$/.test(part) || Number(part) > 255) return null;
-    value = value * 256 + Number(part);
-  }
-  return value;
+/** What is known of an address: its kind (null: public), the library's name of its block, what it carries. */
+export interface AddressClass {
+  kind: AddressKind | null;
+  /**
+   * ipaddr.js's name of the block (`unicast` when in none); or `ipv4Compatible`, `notGlobalUnicast`
+   * (IPv6 outside 2000::/3) and `invalid`, which it does not name.
+   */
+  range: string;
+  /** The IPv4 addresses inside an IPv6 one, each classified. */
+  embedded: { via: string; address: string; kind: AddressKind | null; range: string }[];
 }
 
-function inV4(bits: number, base: string, prefix: number): boolean {
-  const size = 2 ** (32 - prefix);
-  return Math.floor(bits / size) === Math.floor(ipv4Bits(base)! / size);
+/**
+ * The library's blocks that the registries mark globally reachable (AS112, AMT, ORCHIDv2, drone entity
+ * tags), and `unicast`, an address in no special block. The anycast addresses for finding a service of
+ * one's own network (PCP 192.0.0.9 and 2001:1::1, TURN 192.0.0.10 and 2001:1::2, DNS-SD 2001:1::3) are
+ * marked globally reachable too, but the nearest server answers them, which may be inside the shop's
+ * network: ipaddr.js keeps them in the refused 192.0.0.0/24 and 2001::/23, and so does this.
+ */
+const GLOBALLY_REACHABLE = new Set([
+  'unicast',
+  'as112',
+  'amt',
+  'as112v6',
+  'orchid2',
+  'droneRemoteIdProtocolEntityTags',
+]);
+
+const KIND_OF_RANGE: Record<string, AddressKind> = {
+  loopback: 'loopback',
+  private: 'private',
+  linkLocal: 'link-local',
+  carrierGradeNat: 'carrier-grade NAT',
+  uniqueLocal: 'unique-local',
+  multicast: 'multicast',
+  unspecified: 'unspecified',
+};
+
+const kindOfRange = (range: string): AddressKind | null =>
+  GLOBALLY_REACHABLE.has(range) ? null : (KIND_OF_RANGE[range] ?? 'reserved');
+
+const v4 = (high: number, low: number): string => `${high >> 8}.${high & 0xff}.${low >> 8}.${low & 0xff}`;
+
+function classifyV4(address: string): AddressClass {
+  const range = ipaddr.IPv4.parse(address).range() as string;
+  return { kind: kindOfRange(range), range, embedded: [] };
 }
 
-function kindOfV4(address: string): AddressKind | null {
-  const bits = ipv4Bits(address);
-  if (bits === null) return 'reserved';
-  if (inV4(bits, '0.0.0.0', 8)) return 'unspecified';
-  if (inV4(bits, '127.0.0.0', 8)) return 'loopback';
-  if (inV4(bits, '10.0.0.0', 8) || inV4(bits, '172.16.0.0', 12) || inV4(bits, '192.168.0.0', 16)) {
-    return 'private';
+const NAT64_WELL_KNOWN = ipaddr.IPv6.parseCIDR('64:ff9b::/96');
+const IPV4_COMPATIBLE = ipaddr.IPv6.parseCIDR('::/96');
+/** IANA's global unicast space; the rest of the IPv6 space is reserved by the IETF (RFC 4291). */
+const GLOBAL_UNICAST = ipaddr.IPv6.parseCIDR('2000::/3');
+
+function classifyV6(address: string): AddressClass {
+  // The zone of a scoped address does not change its block. The text goes through the URL parser first:
+  // ipaddr.js reads the deprecated `::a.b.c.d` (IPv4-compatible) as `::ffff:a.b.c.d` (IPv4-mapped).
+  const bare = address.replace(/%.*$/, '');
+  const ip = ipaddr.IPv6.parse(new URL(`http://[${bare}]/`).hostname.slice(1, -1));
+  const range = ip.range() as string;
+  const g = ip.parts as [number, number, number, number, number, number, number, number];
+  const inside = (via: string, high: number, low: number) => {
+    const found = classifyV4(v4(high, low));
+    return { via, address: v4(high, low), kind: found.kind, range: found.range };
+  };
+  // IPv4-mapped and the well-known NAT64 prefix reach the IPv4 address inside: its verdict is theirs.
+  if (range === 'ipv4Mapped' || (range === 'rfc6052' && ip.match(NAT64_WELL_KNOWN))) {
+    const embedded = inside(range === 'ipv4Mapped' ? 'IPv4-mapped' : 'NAT64', g[6], g[7]);
+    return { kind: embedded.kind, range, embedded: [embedded] };
   }
-  if (inV4(bits, '169.254.0.0', 16)) return 'link-local';
-  if (inV4(bits, '100.64.0.0', 10)) return 'carrier-grade NAT';
-  if (inV4(bits, '224.0.0.0', 4)) return 'multicast';
-  if (inV4(bits, '240.0.0.0', 4)) return 'reserved';
-  return null;
+  // Tunnels to an IPv4 address: not globally reachable by the registry (6to4, Teredo: N/A) or
+  // deprecated (IPv4-compatible), so refused whatever they carry; what they carry is named.
+  if (range === '6to4') return { kind: 'reserved', range, embedded: [inside('6to4', g[1], g[2])] };
+  if (range === 'teredo') {
+    // Teredo: the server's address, then the client's, stored inverted.
+    const server = inside('Teredo server', g[2], g[3]);
+    return {
+      kind: 'reserved',
+      range,
+      embedded: [server, inside('Teredo client', ~g[6] & 0xffff, ~g[7] & 0xffff)],
+    };
+  }
+  if (range === 'unicast' && ip.match(IPV4_COMPATIBLE)) {
+    return { kind: 'reserved', range: 'ipv4Compatible', embedded: [inside('IPv4-compatible', g[6], g[7])] };
+  }
+  if (range === 'unicast' && !ip.match(GLOBAL_UNICAST)) {
+    return { kind: 'reserved', range: 'notGlobalUnicast', embedded: [] };
+  }
+  return { kind: kindOfRange(range), range, embedded: [] };
 }
 
-/** The eight 16-bit groups of an IPv6 address (an embedded dotted IPv4 tail included). */
-function ipv6Groups(address: string): number[] | null {
-  let text = address.split('%')[0]!.toLowerCase();
-  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (dotted) {
-    const bits = ipv4Bits(dotted[1]!);
-    if (bits === null) return null;
-    text = `${text.slice(0, -dotted[1]!.length)}${(bits >>> 16).toString(16)}:${(bits & 0xffff).toString(16)}`;
+/** The class of an IP address. Anything that is not one is reserved. */
+export function classifyAddress(address: string): AddressClass {
+  const invalid: AddressClass = { kind: 'reserved', range: 'invalid', embedded: [] };
+  try {
+    const version = isIP(address);
+    if (version === 4) return classifyV4(address);
+    if (version === 6) return classifyV6(address);
+  } catch {
+    // What Node calls an address but a parser does not read: refused like anything unreadable.
   }
-  const [head, tail, extra] = text.split('::');
-  if (extra !== undefined) return null;
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const missing = 8 - left.length - right.length;
-  if (tail === undefined ? missing !== 0 : missing < 1) return null;
-  const groups = [...left, ...Array<string>(tail === undefined ? 0 : missing).fill('0'), ...right];
-  if (groups.some((g) => !/^[0-9a-f]{1,4}$/.test(g))) return null;
-  return groups.map((g) => Number.parseInt(g, 16));
-}
-
-function kindOfV6(address: string): AddressKind | null {
-  const g = ipv6Groups(address);
-  if (!g) return 'reserved';
-  const zeros = (n: number) => g.slice(0, n).every((x) => x === 0);
-  if (zeros(8)) return 'unspecified';
-  if (zeros(7) && g[7] === 1) return 'loopback';
-  // IPv4-mapped (::ffff:a.b.c.d) and NAT64 (64:ff9b::a.b.c.d) reach the IPv4 address inside.
-  if (
-    (zeros(5) && g[5] === 0xffff) ||
-    (g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0))
-  ) {
-    return kindOfV4(`${g[6]! >> 8}.${g[6]! & 0xff}.${g[7]! >> 8}.${g[7]! & 0xff}`);
-  }
-  const first = g[0]!;
-  if ((first & 0xfe00) === 0xfc00) return 'unique-local';
-  if ((first & 0xffc0) === 0xfe80) return 'link-local';
-  if ((first & 0xff00) === 0xff00) return 'multicast';
-  return null;
+  return invalid;
 }
 
 /** The kind of an IP address, or null for an ordinary public one. Anything unreadable counts as reserved. */
 export function addressKind(address: string): AddressKind | null {
-  const version = isIP(address);
-  if (version === 4) return kindOfV4(address);
-  if (version === 6) return kindOfV6(address);
-  return 'reserved';
+  return classifyAddress(address).kind;
 }
 
 /** Why a connection to this address is refused, or null when it may go ahead. */
 export function refusedAddress(address: string, policy: AddressPolicy): string | null {
-  const kind = addressKind(address);
+  const { kind, range, embedded } = classifyAddress(address);
   if (kind === null) return null;
   if (kind === 'loopback' && policy.allowLoopback) return null;
   if (
@@ -113,5 +149,11 @@ export function refusedAddress(address: string, policy: AddressPolicy): string |
   ) {
     return null;
   }
-  return `${address} is a ${kind} address`;
+  // What an IPv6 address carries says what it is; otherwise the block, where `reserved` is not all.
+  const notes = embedded.length
+    ? embedded.map((e) => `${e.via} ${e.address}${e.kind ? `, ${e.kind}` : ''}`)
+    : kind === 'reserved' && range !== 'reserved'
+      ? [range]
+      : [];
+  return `${address} is a ${kind} address${notes.length ? ` (${notes.join('; ')})` : ''}`;
 }
