@@ -29,6 +29,12 @@ export interface ConnectionCaps {
   streamsPerCaller: number;
   /** TCP connections open at once on the port, all callers together. */
   openConnections: number;
+  /**
+   * TCP connections open at once from one peer address (IPv6 by /64); 0: no limit. Counted when the
+   * connection is accepted, before any request: the peer, never X-Forwarded-For, so behind a proxy every
+   * client shares the proxy's address and this must stay off.
+   */
+  connectionsPerAddress: number;
 }
 
 export interface AdmissionSettings {
@@ -67,6 +73,7 @@ export const DEFAULT_ABUSE_LIMITS: AbuseLimits = {
     socketsPerCaller: 16,
     streamsPerCaller: 16,
     openConnections: 10_000,
+    connectionsPerAddress: 0,
   },
   admission: {
     enabled: true,
@@ -91,6 +98,20 @@ export function loadAbuseLimits(read: SettingReaders): AbuseLimits {
   if (redisUrl && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) {
     throw read.fail('REDIS_URL must be a redis:// or rediss:// URL');
   }
+  const trustProxyHops = read.int('TRUST_PROXY_HOPS', d.rate.trustProxyHops, 0, 10);
+  const connectionsPerAddress = read.int(
+    'MAX_CONNECTIONS_PER_ADDRESS',
+    d.connections.connectionsPerAddress,
+    0,
+    1_000_000,
+  );
+  // A connection is counted when accepted, before any header, by its peer: behind a proxy that is the
+  // proxy, and every client behind it would share one address's connections.
+  if (connectionsPerAddress > 0 && trustProxyHops > 0) {
+    throw read.fail(
+      'MAX_CONNECTIONS_PER_ADDRESS counts the peer of a connection, which behind TRUST_PROXY_HOPS proxies is a proxy: leave it 0 (off) there',
+    );
+  }
   const customer = read.int('RATE_LIMIT_CUSTOMER', d.rate.customer, 0, 1_000_000);
   const anonymous = read.int('RATE_LIMIT_ANONYMOUS', d.rate.anonymous, 0, 1_000_000);
   // A shop that turns rate limits on gets the guard against token guessing with them.
@@ -102,7 +123,7 @@ export function loadAbuseLimits(read: SettingReaders): AbuseLimits {
       anonymous,
       failedAuth: read.int('RATE_LIMIT_FAILED_AUTH', failedAuthDefault, 0, 1_000_000),
       windowSeconds: read.int('RATE_LIMIT_WINDOW_SECONDS', d.rate.windowSeconds, 1, 86_400),
-      trustProxyHops: read.int('TRUST_PROXY_HOPS', d.rate.trustProxyHops, 0, 10),
+      trustProxyHops,
       redisUrl,
       keyPrefix: read.text('REDIS_KEY_PREFIX')?.trim() || d.rate.keyPrefix,
     },
@@ -116,6 +137,7 @@ export function loadAbuseLimits(read: SettingReaders): AbuseLimits {
       socketsPerCaller: read.int('MAX_SOCKETS_PER_CALLER', d.connections.socketsPerCaller, 1, 10_000),
       streamsPerCaller: read.int('MAX_STREAMS_PER_CALLER', d.connections.streamsPerCaller, 1, 10_000),
       openConnections: read.int('MAX_OPEN_CONNECTIONS', d.connections.openConnections, 1, 1_000_000),
+      connectionsPerAddress,
     },
     admission: {
       enabled: read.bool('ADMISSION_CONTROL', d.admission.enabled),

@@ -279,7 +279,7 @@ export function limitsLine(abuse: AbuseLimits = DEFAULT_ABUSE_LIMITS): string {
     `depth ${d.depth}, aliases ${d.aliases}, tokens ${d.tokens}, directives ${d.directives}; ` +
     `admission ${a.enabled ? `on (cost in flight ${a.costInFlight}, per caller ${a.costPerCaller}, fast lane ${a.fastLaneCost})` : 'off'}; ` +
     `rate limits ${rate.customer || rate.anonymous ? `${rate.customer}/${rate.anonymous} per ${rate.windowSeconds} s` : 'off'}; ` +
-    `caps: ${c.subscriptionsPerSocket} operations per socket, ${c.socketsPerCaller} sockets and ${c.streamsPerCaller} streams per caller, ${c.openConnections} connections`
+    `caps: ${c.subscriptionsPerSocket} operations per socket, ${c.socketsPerCaller} sockets and ${c.streamsPerCaller} streams per caller, ${c.openConnections} connections (${c.connectionsPerAddress || 'no cap'} per address)`
   );
 }
 
