@@ -15,7 +15,7 @@ import {
 } from '../db/repos/orders.ts';
 import { applyStockChanges, lockStock } from '../db/repos/stock.ts';
 import type { WriteTx } from '../db/transaction.ts';
-import { customerCapBreach } from '../rules/stock-rules.ts';
+import { customerCapBreach, customerCapInForce, MAX_PER_CUSTOMER_DEFAULT } from '../rules/stock-rules.ts';
 import { canBackorder } from './availability.ts';
 import {
   CustomerLimitError,
@@ -66,8 +66,16 @@ export interface PlacedOrder {
  * All lines or nothing. Claims the idempotency key (inserts the order head), locks the products' stock rows
  * in id order, decides every line, writes everything in one statement. A refusal throws, and the caller's
  * transaction rolls it all back. A retry with the same key and input returns the first order.
+ *
+ * `maxPerCustomerDefault` is the setting MAX_PER_CUSTOMER_DEFAULT: the per-customer cap of a product
+ * without one of its own (0: none).
  */
-export async function placeOrder(tx: WriteTx, customer: Actor, input: PlaceOrderInput): Promise<PlacedOrder> {
+export async function placeOrder(
+  tx: WriteTx,
+  customer: Actor,
+  input: PlaceOrderInput,
+  maxPerCustomerDefault: number = MAX_PER_CUSTOMER_DEFAULT,
+): Promise<PlacedOrder> {
   const hash = requestHash(input);
   const claimed = await claimOrder(tx, {
     customerId: customer.id,
@@ -84,9 +92,13 @@ export async function placeOrder(tx: WriteTx, customer: Actor, input: PlaceOrder
     tx,
     input.lines.map((l) => l.productId),
   );
-  await checkCustomerCaps(tx, customer, input.lines, locked);
+  const caps = capsInForce(locked, maxPerCustomerDefault);
   const plan = planOrder(input.lines, input.acceptBackorder, locked);
   if ('refusal' in plan) {
+    // The caps come before stock, policy and backorder limit: an order refused for those counts what the
+    // customer holds here (the one path where the count is a statement of its own).
+    if (caps.size > 0)
+      refuseOverCap(input.lines, caps, await unitsHeldByCustomer(tx.trx, customer.id, [...caps.keys()]));
     const refusal = plan.refusal;
     if (refusal.kind === 'error') throw refusal.error;
     const { product } = locked.get(refusal.productId)!;
@@ -103,7 +115,15 @@ export async function placeOrder(tx: WriteTx, customer: Actor, input: PlaceOrder
       : null;
     throw new InsufficientStockError(product.id, refusal.available, eta);
   }
-  const written = await writeOrder(tx, { orderId: claimed.id, customerId: customer.id, lines: plan.lines });
+  const { lines: written, held } = await writeOrder(tx, {
+    orderId: claimed.id,
+    customerId: customer.id,
+    lines: plan.lines,
+    heldOf: [...caps.keys()],
+  });
+  // What the customer held before this order was counted by the write itself, under the same locks: past
+  // a cap, the refusal rolls the write back with the rest of the transaction.
+  refuseOverCap(input.lines, caps, held);
   tx.record({
     type: 'OrderPlaced',
     orderId: claimed.id,
@@ -144,21 +164,28 @@ export async function placeOrder(tx: WriteTx, customer: Actor, input: PlaceOrder
 }
 
 /**
- * Per-customer caps come before stock, policy and backorder limit. Counted under the stock locks just
- * taken: another order of this customer for these products waits for them, so parallel orders never pass
- * a cap together. Uncapped products cost no query.
+ * The per-customer cap in force on each locked product that has one: its own, else the service-wide
+ * default. What the customer holds is counted under the stock locks taken for the order: another order of
+ * this customer for these products waits for them, so parallel orders never pass a cap together.
  */
-async function checkCustomerCaps(
-  tx: WriteTx,
-  customer: Actor,
-  lines: readonly OrderLineInput[],
+function capsInForce(
   locked: ReadonlyMap<number, { product: { maxPerCustomer: number | null } }>,
-): Promise<void> {
-  const caps = new Map<number, number | null>();
-  for (const [id, { product }] of locked)
-    if (product.maxPerCustomer !== null) caps.set(id, product.maxPerCustomer);
-  if (caps.size === 0) return;
-  const held = await unitsHeldByCustomer(tx.trx, customer.id, [...caps.keys()]);
+  maxPerCustomerDefault: number,
+): Map<number, number> {
+  const caps = new Map<number, number>();
+  for (const [id, { product }] of locked) {
+    const cap = customerCapInForce(product.maxPerCustomer, maxPerCustomerDefault);
+    if (cap !== null) caps.set(id, cap);
+  }
+  return caps;
+}
+
+/** Refuses the order for the first capped product (input order) it would take the customer past. */
+function refuseOverCap(
+  lines: readonly OrderLineInput[],
+  caps: ReadonlyMap<number, number>,
+  held: ReadonlyMap<number, number>,
+): void {
   const breach = customerCapBreach(lines, caps, held);
   if (breach) throw new CustomerLimitError(breach.productId, breach.limit, breach.remaining);
 }

@@ -232,6 +232,23 @@ export function totalOverflow(before: Totals, after: Totals): TotalOverflow | nu
   return null;
 }
 
+/**
+ * The cap on what one customer holds of a product that has no cap of its own (`MAX_PER_CUSTOMER_DEFAULT`, a
+ * setting; 0 turns it off). Without it one customer once ordered 2,145,000,000 units of one product in 429
+ * orders, and every later customer got `TotalLimitError`: so every product is capped for one customer,
+ * unless the shop turns the default off.
+ */
+export const MAX_PER_CUSTOMER_DEFAULT = 10_000;
+
+/**
+ * The per-customer cap in force on a product: its own `maxPerCustomer`, else the service-wide default
+ * (0: none); null when neither caps it.
+ */
+export function customerCapInForce(maxPerCustomer: number | null, serviceDefault: number): number | null {
+  if (maxPerCustomer !== null) return maxPerCustomer;
+  return serviceDefault > 0 ? serviceDefault : null;
+}
+
 export interface CustomerCapBreach {
   productId: number;
   limit: number;
@@ -241,9 +258,10 @@ export interface CustomerCapBreach {
 
 /**
  * The per-customer cap: the first capped product (in the order its lines appear) that this order, its
- * lines of the product summed, would take past what one customer may hold. `held` is what the customer
- * already holds of each product: units on its order lines not yet shipped, less the unshipped units of
- * its cancelled backorders.
+ * lines of the product summed, would take past what one customer may hold. `caps` holds the cap in force
+ * of each product (customerCapInForce; null or absent: none). `held` is what the customer already holds
+ * of each product: units on its order lines not yet shipped, less the unshipped units of its cancelled
+ * backorders.
  */
 export function customerCapBreach(
   lines: readonly { productId: number; quantity: number }[],

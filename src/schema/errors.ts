@@ -119,11 +119,12 @@ builder.objectType(NothingToShipError, {
 
 builder.objectType(CustomerLimitError, {
   name: 'CustomerLimitError',
-  description: "The order would take the customer past the product's per-customer cap (maxPerCustomer).",
+  description:
+    "The order would take the customer past the product's per-customer cap in force (Product.customerLimit: its maxPerCustomer, else the service-wide default).",
   interfaces: [ErrorInterface],
   fields: (t) => ({
     productId: t.id({ resolve: (e) => toGlobalId('Product', e.productId) }),
-    limit: t.exposeInt('limit'),
+    limit: t.exposeInt('limit', { description: "The cap in force: the product's own, else the default." }),
     remaining: t.exposeInt('remaining', {
       description: 'What the customer could still order of the product before this order; never below 0.',
     }),

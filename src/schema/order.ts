@@ -15,7 +15,7 @@ import { placeOrder, shipOrder } from '../domain/orders.ts';
 import { andThen } from '../read/loader.ts';
 import { primePlacedOrder } from '../read/placed-order.ts';
 import type { OrderTreeSelection } from '../read/readers.ts';
-import { ORDER_STATUSES } from '../rules/stock-rules.ts';
+import { MAX_PER_CUSTOMER_DEFAULT, ORDER_STATUSES } from '../rules/stock-rules.ts';
 import { Backorder } from './backorder.ts';
 import { builder } from './builder.ts';
 import type { Context } from './context-type.ts';
@@ -179,11 +179,16 @@ builder.mutationFields((t) => ({
         return { productId, quantity };
       });
       const placed = await ctx.writer.run((tx) =>
-        placeOrder(tx, ctx.viewer!, {
-          idempotencyKey: input.idempotencyKey,
-          acceptBackorder: input.acceptBackorder ?? false,
-          lines,
-        }),
+        placeOrder(
+          tx,
+          ctx.viewer!,
+          {
+            idempotencyKey: input.idempotencyKey,
+            acceptBackorder: input.acceptBackorder ?? false,
+            lines,
+          },
+          ctx.maxPerCustomerDefault ?? MAX_PER_CUSTOMER_DEFAULT,
+        ),
       );
       // The order as committed, positions included: the confirmation needs no read back.
       primePlacedOrder(ctx.readers, placed);

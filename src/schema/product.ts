@@ -1,6 +1,7 @@
 import type { ProductRecord } from '../db/records.ts';
 import { createProduct, updateProduct } from '../domain/catalog.ts';
 import { DuplicateSkuError, NotFoundError } from '../domain/errors.ts';
+import { customerCapInForce, MAX_PER_CUSTOMER_DEFAULT } from '../rules/stock-rules.ts';
 import { builder } from './builder.ts';
 import { fromGlobalId, loadNodes, requireGlobalId } from './ids.ts';
 import { pageByText } from './pagination.ts';
@@ -30,7 +31,14 @@ builder.node(Product, {
     maxPerCustomer: t.exposeInt('maxPerCustomer', {
       nullable: true,
       description:
-        'Units of this product one customer may hold (ordered, not yet shipped, less cancelled backorders); null: no cap.',
+        "This product's own cap on the units one customer may hold (ordered, not yet shipped, less cancelled backorders); null: none of its own, the service-wide default applies (see customerLimit).",
+    }),
+    customerLimit: t.int({
+      nullable: true,
+      description:
+        'The cap in force on the units one customer may hold of this product: maxPerCustomer, else the service-wide default (MAX_PER_CUSTOMER_DEFAULT); null: no cap. CustomerLimitError.limit names the same.',
+      resolve: (p, _args, ctx) =>
+        customerCapInForce(p.maxPerCustomer, ctx.maxPerCustomerDefault ?? MAX_PER_CUSTOMER_DEFAULT),
     }),
     createdAt: t.field({ type: 'DateTime', resolve: (p) => p.createdAt }),
   }),

@@ -153,6 +153,9 @@ function ceilingLoad(
             orderId: Number(orderId),
             customerId: customer,
             lines: [{ position: 0, productId: product.dbId, quantity: 1, taken, rest }],
+            // The product has no cap of its own: the service counts what the customer holds of it for the
+            // default per-customer cap (MAX_PER_CUSTOMER_DEFAULT), in this very statement.
+            heldOf: [product.dbId],
           }).compile(compiler);
           const written = await client.query<{ backorderId: number | null }>(write.sql, [
             ...write.parameters,

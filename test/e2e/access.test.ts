@@ -201,7 +201,8 @@ describe('another customer’s orders and backorders do not exist', () => {
 
 describe('bounds on placeOrder', () => {
   it('refuses line quantities outside 1..100000 with BAD_USER_INPUT and writes nothing', async () => {
-    const { id, sku } = await createProduct(t, staff);
+    // A cap of its own that admits a whole line of 100,000 (the default would refuse past 10,000).
+    const { id, sku } = await createProduct(t, staff, { maxPerCustomer: 100_000 });
     await receive(t, staff, id, 3);
     const customer = await newCustomer(t);
     const before = await snapshot(t, staff, [sku], customer.token);

@@ -15,7 +15,9 @@ let t: TestApp;
 let staff: string;
 
 beforeAll(async () => {
-  t = await startTestApp();
+  // Products' own caps, with the service-wide default off: "uncapped" below means no cap at all
+  // (test/e2e/default-customer-cap.test.ts has the default).
+  t = await startTestApp({ maxPerCustomerDefault: 0 });
   staff = await t.token('staff', 'staff-caps');
 });
 afterAll(() => t?.stop());

@@ -17,7 +17,8 @@ let t: TestApp;
 let staff: string;
 
 beforeAll(async () => {
-  t = await startTestApp({ poolMax: 10 });
+  // One customer drives a product to the limit of its totals: no per-customer default cap in the way.
+  t = await startTestApp({ poolMax: 10, maxPerCustomerDefault: 0 });
   staff = await t.token('staff', 'staff-totals');
 });
 afterAll(() => t?.stop());

@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_ABUSE_LIMITS, loadAbuseLimits } from '../../src/limits/abuse-settings.ts';
 import { Admission, type AdmissionVerdict } from '../../src/limits/admission.ts';
 import { callerKey, clientAddress, normalize } from '../../src/limits/caller.ts';
-import { customerCapBreach, MAX_TOTAL, totalOverflow } from '../../src/rules/stock-rules.ts';
+import {
+  customerCapBreach,
+  customerCapInForce,
+  MAX_PER_CUSTOMER_DEFAULT,
+  MAX_TOTAL,
+  totalOverflow,
+} from '../../src/rules/stock-rules.ts';
 
 describe('customerCapBreach', () => {
   const caps = new Map<number, number | null>([
@@ -41,6 +47,27 @@ describe('customerCapBreach', () => {
 
   it('ignores products without a cap', () => {
     expect(customerCapBreach([{ productId: 3, quantity: 100_000 }], caps, new Map([[3, 1e9]]))).toBeNull();
+  });
+});
+
+describe('customerCapInForce', () => {
+  it("is the product's own cap, else the service-wide default, and none when the default is off", () => {
+    expect(MAX_PER_CUSTOMER_DEFAULT).toBe(10_000);
+    expect(customerCapInForce(null, 10_000)).toBe(10_000);
+    expect(customerCapInForce(5, 10_000)).toBe(5);
+    expect(customerCapInForce(1_000_000, 10_000)).toBe(1_000_000);
+    expect(customerCapInForce(null, 0)).toBeNull();
+    expect(customerCapInForce(7, 0)).toBe(7);
+  });
+
+  it('makes one customer unable to fill an uncapped product alone', () => {
+    const caps = new Map([[3, customerCapInForce(null, MAX_PER_CUSTOMER_DEFAULT)]]);
+    const lines = Array.from({ length: 50 }, () => ({ productId: 3, quantity: 100_000 }));
+    expect(customerCapBreach(lines, caps, new Map())).toEqual({
+      productId: 3,
+      limit: 10_000,
+      remaining: 10_000,
+    });
   });
 });
 

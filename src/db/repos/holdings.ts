@@ -15,7 +15,18 @@ export async function unitsHeldByCustomer(
 ): Promise<Map<number, number>> {
   const held = new Map<number, number>();
   if (productIds.length === 0) return held;
-  const { rows } = await sql<{ productId: number; units: string }>`
+  const { rows } = await heldByCustomerSql(customerId, productIds).execute(ex);
+  for (const r of rows) held.set(Number(r.productId), Number(r.units));
+  return held;
+}
+
+/**
+ * SQL: the count of unitsHeldByCustomer as rows ("productId", units), for a statement that counts it along
+ * with its own work (the order's write: see writeOrderStatement). Products the customer holds none of have
+ * no row.
+ */
+export function heldByCustomerSql(customerId: string, productIds: readonly number[]) {
+  return sql<{ productId: number; units: string }>`
     SELECT l.product_id AS "productId",
       sum(l.quantity - l.quantity_shipped - coalesce(b.quantity - b.quantity_shipped, 0))::bigint AS units
     FROM customer_order o
@@ -23,7 +34,5 @@ export async function unitsHeldByCustomer(
     LEFT JOIN backorder b ON b.order_line_id = l.id AND b.status = 'CANCELLED'
     WHERE o.customer_id = ${customerId} AND o.open
     GROUP BY l.product_id
-  `.execute(ex);
-  for (const r of rows) held.set(Number(r.productId), Number(r.units));
-  return held;
+  `;
 }

@@ -8,6 +8,7 @@ import {
 import type { OrderLineRecord, OrderRecord, PageWindow } from '../records.ts';
 import type { Executor, WriteTx } from '../transaction.ts';
 import type { OrderStatusValue } from '../types.ts';
+import { heldByCustomerSql } from './holdings.ts';
 import { keysetPage } from './keyset.ts';
 
 const orderColumns = [
@@ -66,14 +67,27 @@ export interface WrittenLine {
 
 /**
  * Writes a whole order in one statement: its lines, the backorders for what stock could not cover, the
- * stock counters and the ALLOCATION movements. The stock rows must be locked. Returns the ids it drew.
+ * stock counters and the ALLOCATION movements. The stock rows must be locked. Returns the ids it drew and,
+ * for the products of `heldOf`, what the customer held of them before this order (unitsHeldByCustomer, for
+ * the per-customer caps), counted by the same statement under the same locks: no round trip of its own.
  */
 export async function writeOrder(
   tx: WriteTx,
-  v: { orderId: number; customerId: string; lines: readonly PlannedLine[] },
-): Promise<WrittenLine[]> {
+  v: { orderId: number; customerId: string; lines: readonly PlannedLine[]; heldOf?: readonly number[] },
+): Promise<{ lines: WrittenLine[]; held: Map<number, number> }> {
   const { rows } = await writeOrderStatement(v).execute(tx.trx);
-  return rows;
+  const held = new Map<number, number>();
+  for (const [productId, units] of Object.entries(rows[0]?.held ?? {}))
+    held.set(Number(productId), Number(units));
+  return {
+    lines: rows.map((r) => ({
+      lineId: r.lineId,
+      position: r.position,
+      backorderId: r.backorderId,
+      backorderCreatedAt: r.backorderCreatedAt,
+    })),
+    held,
+  };
 }
 
 /** The statement itself, exported so that a benchmark can run the very same SQL on a bare connection. */
@@ -81,6 +95,7 @@ export function writeOrderStatement(v: {
   orderId: number;
   customerId: string;
   lines: readonly PlannedLine[];
+  heldOf?: readonly number[];
 }) {
   const input = JSON.stringify(
     v.lines.map((l) => ({
@@ -91,7 +106,13 @@ export function writeOrderStatement(v: {
       rest: l.rest,
     })),
   );
-  return sql<WrittenLine>`
+  // Every part of the statement reads the snapshot it started with, taken once the stock rows were locked:
+  // the count sees every earlier order of the customer for these products, and none of this order's lines.
+  const held = v.heldOf?.length
+    ? sql<Record<string, number>>`(SELECT jsonb_object_agg(h."productId", h.units)
+        FROM (${heldByCustomerSql(v.customerId, v.heldOf)}) h)`
+    : sql<null>`NULL::jsonb`;
+  return sql<WrittenLine & { held: Record<string, number> | null }>`
     WITH input AS (
       SELECT * FROM jsonb_to_recordset(${input}::jsonb)
         AS x(position int, product_id bigint, quantity int, taken int, rest int)
@@ -124,7 +145,8 @@ export function writeOrderStatement(v: {
       FROM input WHERE taken > 0
       RETURNING id
     )
-    SELECT l.id AS "lineId", l.position, b.id AS "backorderId", b.created_at AS "backorderCreatedAt"
+    SELECT l.id AS "lineId", l.position, b.id AS "backorderId", b.created_at AS "backorderCreatedAt",
+      ${held} AS held
     FROM lines l LEFT JOIN backorders b ON b.order_line_id = l.id
     ORDER BY l.position
   `;

@@ -74,7 +74,7 @@ export type ShopProductQueryVariables = Exact<{
 }>;
 
 
-export type ShopProductQuery = { product: { id: string, sku: string, name: string, maxPerCustomer: number | null, availability: { status: AvailabilityStatus, quantityAvailable: number, backorderable: boolean, queueLength: number, unitsOnBackorder: number, remainingCapacity: number | null, estimatedAvailableAt: string | null } } | null };
+export type ShopProductQuery = { product: { id: string, sku: string, name: string, customerLimit: number | null, availability: { status: AvailabilityStatus, quantityAvailable: number, backorderable: boolean, queueLength: number, unitsOnBackorder: number, remainingCapacity: number | null, estimatedAvailableAt: string | null } } | null };
 
 export type ShopPlaceOrderMutationVariables = Exact<{
   input: PlaceOrderInput;
@@ -232,7 +232,7 @@ export const ShopProductDocument = new TypedDocumentString(`
     id
     sku
     name
-    maxPerCustomer
+    customerLimit
     availability {
       status
       quantityAvailable

@@ -46,7 +46,7 @@ export function productPage(root: HTMLElement, sku = ''): () => void {
       facts,
       `${a.quantityAvailable} in stock`,
       a.queueLength ? ` · ${a.queueLength} customers waiting for ${a.unitsOnBackorder} units` : '',
-      product.maxPerCustomer ? ` · at most ${product.maxPerCustomer} per customer` : '',
+      product.customerLimit ? ` · at most ${product.customerLimit} per customer` : '',
     );
     consentBox.hidden = v.kind !== 'backorder';
     if (v.kind === 'backorder') {
