@@ -142,3 +142,10 @@ export class ProductAvailableError extends UserError {
     super(`This product can be bought now: ${quantityAvailable} available`);
   }
 }
+
+/** The customer already has as many open back-in-stock requests as one customer may (a setting). */
+export class AlertLimitError extends UserError {
+  constructor(readonly limit: number) {
+    super(`At most ${limit} open back-in-stock requests per customer: withdraw one to ask for another`);
+  }
+}

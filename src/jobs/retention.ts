@@ -1,5 +1,7 @@
 import type { Db } from '../db/connect.ts';
+import { pruneClosedRequests } from '../db/repos/alerts.ts';
 import { pruneChangeLog, pruneDelivered, pruneOutbox } from '../db/repos/webhooks.ts';
+import { ALERT_DEFAULTS } from '../domain/alert-settings.ts';
 import { OutageLog } from '../events/outage-log.ts';
 
 /** Rows per statement: each delete stays short, however much has piled up. */
@@ -35,6 +37,23 @@ export async function pruneOnce(db: Db, retentionMs: number, batch = RETENTION_B
   return pruned;
 }
 
+/**
+ * Deletes back-in-stock requests withdrawn or fired longer than `retentionMs` ago, batch by batch; open
+ * ones stay whatever their age. Returns how many were deleted.
+ */
+export async function pruneAlertRequests(
+  db: Db,
+  retentionMs: number,
+  batch = RETENTION_BATCH,
+): Promise<number> {
+  let pruned = 0;
+  for (let n = batch; n === batch; ) {
+    n = await pruneClosedRequests(db, retentionMs, batch);
+    pruned += n;
+  }
+  return pruned;
+}
+
 export class Retention {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
@@ -44,6 +63,8 @@ export class Retention {
     private readonly deps: {
       db: Db;
       retentionMs: number;
+      /** How long withdrawn and fired back-in-stock requests are kept (ALERT_RETENTION_DAYS). */
+      alertRetentionMs?: number;
       intervalMs: number;
       log: { warn(message: string): void; info(message: string): void };
     },
@@ -59,6 +80,7 @@ export class Retention {
   /** One pass now, unless one is already running. */
   run(): Promise<unknown> {
     this.running ??= pruneOnce(this.deps.db, this.deps.retentionMs)
+      .then(() => pruneAlertRequests(this.deps.db, this.deps.alertRetentionMs ?? ALERT_DEFAULTS.retentionMs))
       .then(
         () => this.outage.succeeded(),
         (err) => this.outage.failed(err),

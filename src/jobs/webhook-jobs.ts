@@ -10,7 +10,10 @@ interface Log {
   warn(message: string, detail?: unknown): void;
 }
 
-/** The webhook side of an instance: the delivery worker and retention, both off when the worker is. */
+/**
+ * The webhook side of an instance: the delivery worker and retention (of deliveries, events, the change
+ * log and closed back-in-stock requests), both off when the worker is.
+ */
 export class WebhookJobs {
   readonly worker: WebhookDeliveryWorker | undefined;
   readonly retention: Retention | undefined;
@@ -19,13 +22,21 @@ export class WebhookJobs {
    * `pool` is the instance's own: the jobs share its connections, but their statements run on a handle of
    * their own, so they are not counted as the statements of requests.
    */
-  constructor(deps: { pool: pg.Pool; writer: Writer; settings: WebhookSettings; log: Log }) {
+  constructor(deps: {
+    pool: pg.Pool;
+    writer: Writer;
+    settings: WebhookSettings;
+    log: Log;
+    /** ALERT_RETENTION_DAYS, in ms (unset: its default). */
+    alertRetentionMs?: number;
+  }) {
     if (!deps.settings.worker) return;
     const db = backgroundDb(deps.pool);
     this.worker = new WebhookDeliveryWorker({ ...deps, db });
     this.retention = new Retention({
       db,
       retentionMs: deps.settings.retentionMs,
+      ...(deps.alertRetentionMs === undefined ? {} : { alertRetentionMs: deps.alertRetentionMs }),
       intervalMs: deps.settings.retentionIntervalMs,
       log: deps.log,
     });

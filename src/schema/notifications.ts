@@ -1,8 +1,9 @@
 import type { AvailabilityRequestRecord } from '../db/repos/alerts.ts';
 import type { NotificationRecord } from '../db/repos/notifications.ts';
+import { ALERT_DEFAULTS } from '../domain/alert-settings.ts';
 import { cancelAvailabilityRequest, notifyWhenAvailable } from '../domain/alerts.ts';
 import { canAccess } from '../domain/backorders.ts';
-import { NotFoundError, ProductAvailableError } from '../domain/errors.ts';
+import { AlertLimitError, NotFoundError, ProductAvailableError } from '../domain/errors.ts';
 import { markNotificationsRead } from '../domain/notifications.ts';
 import { CUSTOMER_EVENT_TYPES, enumOfPublicType } from '../rules/public-events.ts';
 import { Backorder } from './backorder.ts';
@@ -86,6 +87,16 @@ builder.objectType(ProductAvailableError, {
   }),
 });
 
+builder.objectType(AlertLimitError, {
+  name: 'AlertLimitError',
+  description:
+    'You already have as many open back-in-stock requests as one customer may: withdraw one to ask for another.',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    limit: t.exposeInt('limit', { description: 'Open requests one customer may have at once.' }),
+  }),
+});
+
 builder.objectFields(Product, (t) => ({
   availabilityRequests: t.int({
     authScopes: { staff: true },
@@ -153,11 +164,16 @@ builder.mutationFields((t) => ({
     authScopes: { customer: true },
     description:
       'Be told once when the product can be bought without waiting. Asking again answers the same open request.',
-    errors: { types: [NotFoundError, ProductAvailableError] },
+    errors: { types: [NotFoundError, ProductAvailableError, AlertLimitError] },
     args: { productId: t.arg.id() },
     resolve: async (_root, args, ctx) => ({
       request: await ctx.writer.run((tx) =>
-        notifyWhenAvailable(tx, ctx.viewer!, requireGlobalId(args.productId, 'Product')),
+        notifyWhenAvailable(
+          tx,
+          ctx.viewer!,
+          requireGlobalId(args.productId, 'Product'),
+          ctx.alerts?.maxPerCustomer ?? ALERT_DEFAULTS.maxPerCustomer,
+        ),
       ),
     }),
   }),
