@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
@@ -5,7 +6,6 @@ import type { Db } from '../db/connect.ts';
 import {
   type ClaimedDelivery,
   claimDue,
-  endpointsWithDueWork,
   markDelivered,
   markFailed,
   releaseLeases,
@@ -17,7 +17,7 @@ import type { WebhookEvent } from '../rules/events.ts';
 import type { AddressPolicy } from '../rules/webhook-addresses.ts';
 import { backoffMs, isExhausted, type RetryPolicy } from '../rules/webhook-retry.ts';
 import { guardedLookup, type SendResult, sendWebhook } from './webhook-send.ts';
-import { leaseMs, type WebhookSettings } from './webhook-settings.ts';
+import { failingSlots, leaseMs, type WebhookSettings } from './webhook-settings.ts';
 
 interface Log {
   info(message: string, detail?: unknown): void;
@@ -37,11 +37,16 @@ const WAKING: ReadonlySet<WebhookEvent['type']> = new Set([
  * worker that dies mid-send lets its lease lapse and the delivery goes again, with the same event id.
  *
  * A delivery is due only after every earlier one of its subject to its endpoint is settled (delivered or
- * dead), so each subject arrives in order. Capacity is shared between endpoints, with a cap per endpoint
- * counted across instances: one slow endpoint fills its own share, never everyone's.
+ * dead), so each subject arrives in order. The slots are shared between endpoints, one per endpoint first,
+ * with a cap per endpoint counted across instances: `endpointConcurrency`, or `failingEndpointConcurrency`
+ * (1) once the endpoint's last attempt failed; and requests to failing endpoints together hold at most
+ * half of this instance's slots (failingSlots). However many endpoints fail or hang, the others always find
+ * room; what nobody else needs goes to whoever has work.
  */
 export class WebhookDeliveryWorker {
   private readonly inFlight = new Map<number, Promise<void>>();
+  /** Deliveries in flight whose endpoint was failing when claimed: they count against failingSlots. */
+  private readonly failingInFlight = new Set<number>();
   private readonly abort = new AbortController();
   private readonly agents = {
     http: new http.Agent({ keepAlive: true, maxSockets: 64 }),
@@ -67,6 +72,8 @@ export class WebhookDeliveryWorker {
     this.lookup = guardedLookup(this.addresses);
     this.retry = { baseMs: s.backoffBaseMs, capMs: s.backoffCapMs, maxAttempts: s.maxAttempts };
     this.outage = new OutageLog('webhook delivery', deps.log);
+    // Every request in flight listens on the one stop signal.
+    setMaxListeners(s.concurrency + 10, this.abort.signal);
   }
 
   start(): void {
@@ -96,31 +103,20 @@ export class WebhookDeliveryWorker {
     this.agents.https.destroy();
   }
 
+  /** One claim for all the free slots: fair between endpoints, decided in the database (claimDue). */
   private async claimAndSend(): Promise<void> {
     const s = this.deps.settings;
-    let room = s.concurrency - this.inFlight.size;
+    const room = s.concurrency - this.inFlight.size;
     if (room <= 0) return;
     try {
-      const endpoints = await endpointsWithDueWork(this.deps.db);
-      // Shares of the room, one at a time round the endpoints, none past its own cap.
-      const shares = new Map<number, number>();
-      const free = new Map(endpoints.map((e) => [e.endpointId, s.endpointConcurrency - e.inFlight]));
-      let gave = true;
-      while (room > 0 && gave) {
-        gave = false;
-        for (const [id, left] of free) {
-          if (room === 0 || left <= 0) continue;
-          free.set(id, left - 1);
-          shares.set(id, (shares.get(id) ?? 0) + 1);
-          room--;
-          gave = true;
-        }
-      }
-      for (const [endpointId, count] of shares) {
-        if (this.stopped) return;
-        const claimed = await claimDue(this.deps.db, endpointId, count, leaseMs(s));
-        for (const delivery of claimed) this.launch(delivery);
-      }
+      const claimed = await claimDue(this.deps.db, {
+        limit: room,
+        failingLimit: Math.max(0, failingSlots(s) - this.failingInFlight.size),
+        endpointConcurrency: s.endpointConcurrency,
+        failingEndpointConcurrency: s.failingEndpointConcurrency,
+        leaseMs: leaseMs(s),
+      });
+      for (const delivery of claimed) this.launch(delivery);
       this.outage.succeeded();
     } catch (err) {
       this.outage.failed(err);
@@ -132,10 +128,12 @@ export class WebhookDeliveryWorker {
       .catch((err) => this.outage.failed(err))
       .finally(() => {
         this.inFlight.delete(delivery.id);
+        this.failingInFlight.delete(delivery.id);
         // Capacity came free, and the next event of this subject may now be due.
         this.poke();
       });
     this.inFlight.set(delivery.id, run);
+    if (delivery.failing) this.failingInFlight.add(delivery.id);
   }
 
   private async deliver(d: ClaimedDelivery): Promise<void> {
@@ -160,13 +158,14 @@ export class WebhookDeliveryWorker {
       return;
     }
     if (result.ok) {
-      await markDelivered(this.deps.db, d.id, result.status!);
+      await markDelivered(this.deps.db, d, result.status!);
       this.delivered++;
       return;
     }
     const attempts = d.attempts + 1;
     const outcome = await markFailed(this.deps.db, {
       id: d.id,
+      endpointId: d.endpointId,
       status: result.status,
       error: result.error ?? 'failed',
       durationMs: result.durationMs,

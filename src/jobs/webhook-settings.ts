@@ -11,10 +11,12 @@ export interface WebhookSettings {
   backoffBaseMs: number;
   backoffCapMs: number;
   maxAttempts: number;
-  /** Requests in flight from this instance. */
+  /** Requests in flight from this instance; those to failing endpoints together at most half (failingSlots). */
   concurrency: number;
   /** Requests in flight to one endpoint, across instances. */
   endpointConcurrency: number;
+  /** The same, for an endpoint whose last attempt failed (at most `endpointConcurrency`). */
+  failingEndpointConcurrency: number;
   /** An endpoint failing without a success for this long is disabled. */
   disableAfterMs: number;
   /** How often the worker looks for due deliveries without being woken. */
@@ -35,6 +37,7 @@ export const WEBHOOK_DEFAULTS: WebhookSettings = {
   maxAttempts: 15,
   concurrency: 16,
   endpointConcurrency: 4,
+  failingEndpointConcurrency: 1,
   disableAfterMs: 86_400_000,
   pollMs: 1_000,
   retentionMs: 7 * 86_400_000,
@@ -43,6 +46,14 @@ export const WEBHOOK_DEFAULTS: WebhookSettings = {
 
 /** A claimed delivery is another worker's again this long after its attempt should have ended. */
 export const leaseMs = (settings: Pick<WebhookSettings, 'timeoutMs'>): number => settings.timeoutMs + 5_000;
+
+/**
+ * How many of an instance's requests may go to failing endpoints (whose last attempt failed) together:
+ * half of its slots, rounded down, and at least one so that they are still retried. The rest is kept for
+ * endpoints that answer; what failing endpoints do not use is anyone's.
+ */
+export const failingSlots = (settings: Pick<WebhookSettings, 'concurrency'>): number =>
+  Math.max(1, Math.floor(settings.concurrency / 2));
 
 /** How config.ts reads a setting, failing with a message that names it. */
 interface Readers {
@@ -66,6 +77,19 @@ export function webhookSettings(env: NodeJS.ProcessEnv, production: boolean, rea
   if (backoffCapMs < backoffBaseMs) {
     throw read.fail('WEBHOOK_BACKOFF_CAP_MS must not be shorter than WEBHOOK_BACKOFF_BASE_MS');
   }
+  const endpointConcurrency = read.int(env, 'WEBHOOK_ENDPOINT_CONCURRENCY', d.endpointConcurrency, 1, 100);
+  const failingEndpointConcurrency = read.int(
+    env,
+    'WEBHOOK_FAILING_ENDPOINT_CONCURRENCY',
+    d.failingEndpointConcurrency,
+    1,
+    100,
+  );
+  if (failingEndpointConcurrency > endpointConcurrency) {
+    throw read.fail(
+      'WEBHOOK_FAILING_ENDPOINT_CONCURRENCY must not be more than WEBHOOK_ENDPOINT_CONCURRENCY',
+    );
+  }
   return {
     worker: read.bool(env, 'WEBHOOK_WORKER', d.worker),
     allowLoopback,
@@ -75,7 +99,8 @@ export function webhookSettings(env: NodeJS.ProcessEnv, production: boolean, rea
     backoffCapMs,
     maxAttempts: read.int(env, 'WEBHOOK_MAX_ATTEMPTS', d.maxAttempts, 1, 100),
     concurrency: read.int(env, 'WEBHOOK_CONCURRENCY', d.concurrency, 1, 1000),
-    endpointConcurrency: read.int(env, 'WEBHOOK_ENDPOINT_CONCURRENCY', d.endpointConcurrency, 1, 100),
+    endpointConcurrency,
+    failingEndpointConcurrency,
     disableAfterMs:
       read.int(env, 'WEBHOOK_DISABLE_AFTER_MINUTES', d.disableAfterMs / MINUTE, 1, 365 * 24 * 60) * MINUTE,
     pollMs: read.int(env, 'WEBHOOK_POLL_MS', d.pollMs, 50, 60_000),

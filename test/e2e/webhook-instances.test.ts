@@ -92,13 +92,13 @@ describe('webhook delivery across instances', () => {
 
   it('sends again once the lease of a worker that died lapses, not before', async () => {
     rx = await Receiver.start();
-    await instance();
-    const e = await endpoint(false);
+    const e = await endpoint();
     const event = await queueEvent(database.db, [e.id], 'backorder:lease');
-    // A worker claims it and dies without a word: its lease is all that is left.
+    // A worker claims it and dies without a word: its lease is all that is left. Then an instance starts.
     const claimedAt = Date.now();
-    expect(await claimDue(database.db, e.id, 1, 800)).toHaveLength(1);
-    await database.db.updateTable('webhook_endpoint').set({ enabled: true }).where('id', '=', e.id).execute();
+    const limits = { limit: 1, failingLimit: 1, endpointConcurrency: 4, failingEndpointConcurrency: 1 };
+    expect(await claimDue(database.db, { ...limits, leaseMs: 800 })).toHaveLength(1);
+    await instance();
     await until('sent after the lease lapsed', () => rx.received.length === 1, 5000);
     expect(rx.received[0]!.at - claimedAt).toBeGreaterThanOrEqual(750);
     expect(rx.ids()).toEqual([event.id]);

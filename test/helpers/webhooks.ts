@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sql } from 'kysely';
 import type { Db } from '../../src/db/connect.ts';
 import { fromGlobalId } from '../../src/schema/ids.ts';
 import { CreateWebhookEndpointDocument, type WebhookEventType } from '../generated/graphql.ts';
@@ -144,6 +145,35 @@ export async function queueEvent(
     }
   });
   return { id, body, sequence };
+}
+
+/**
+ * Queues a backlog in one statement: `subjects` subjects of `perSubject` events each (subject
+ * `<tag>-<s>`, sequence 1 first), every event to every one of the endpoints, pending and due now.
+ */
+export async function queueBacklog(
+  db: Db,
+  endpointIds: number[],
+  tag: string,
+  subjects: number,
+  perSubject: number,
+): Promise<void> {
+  await sql`
+    WITH ev AS (
+      INSERT INTO outbox_event (id, type, source_seq, subject, sequence, customer_id, product_id, body)
+      SELECT x.id, 'backorder.created', 0, x.subject, x.n, NULL, NULL,
+        json_build_object('id', x.id, 'type', 'backorder.created', 'subject', x.subject, 'sequence', x.n,
+          'version', 1)::text
+      FROM (
+        SELECT 'evt_' || gen_random_uuid() AS id, ${tag} || '-' || s AS subject, s, n
+        FROM generate_series(1, ${subjects}::int) s, generate_series(1, ${perSubject}::int) n
+      ) x
+      ORDER BY x.n, x.s
+      RETURNING position, subject
+    )
+    INSERT INTO webhook_delivery (endpoint_id, event_position, subject)
+    SELECT e, ev.position, ev.subject FROM ev, unnest(${endpointIds}::bigint[]) e
+  `.execute(db);
 }
 
 export async function deliveryRows(db: Db, endpointId: number) {

@@ -1,7 +1,9 @@
+import http from 'node:http';
+import https from 'node:https';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { guardedLookup } from '../../src/jobs/webhook-send.ts';
-import { WEBHOOK_DEFAULTS } from '../../src/jobs/webhook-settings.ts';
+import { guardedLookup, sendWebhook } from '../../src/jobs/webhook-send.ts';
+import { failingSlots, WEBHOOK_DEFAULTS } from '../../src/jobs/webhook-settings.ts';
 import { addressKind, refusedAddress } from '../../src/rules/webhook-addresses.ts';
 import { backoffMs, isExhausted } from '../../src/rules/webhook-retry.ts';
 import { webhookUrlProblem } from '../../src/rules/webhook-urls.ts';
@@ -87,6 +89,37 @@ describe('addresses at send time', () => {
     expect(refusedAddress('93.184.216.34', none)).toBeNull();
   });
 
+  it('refuses the special-purpose addresses the worker once connected to, written in the URL, before connecting', async () => {
+    // The review saw deliveries reach 192.0.2.2 (documentation) and 198.18.0.1 (benchmarking); every
+    // block of the registries is in test/unit/webhook-addresses.test.ts.
+    const policy = { allowLoopback: true, allowPrivate: true };
+    const agents = { http: new http.Agent(), https: new https.Agent() };
+    const send = (url: string) =>
+      sendWebhook(
+        { url, eventId: 'evt_1', body: '{}', secrets: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'] },
+        { timeoutMs: 1000, policy, lookup: guardedLookup(policy), agents },
+      );
+    for (const [url, why] of [
+      ['https://192.0.2.2/hooks', '192.0.2.2 is a reserved address'],
+      ['https://198.18.0.1/hooks', '198.18.0.1 is a reserved address'],
+      [
+        'https://[::ffff:c612:1]/hooks',
+        '::ffff:c612:1 is a reserved address (IPv4-mapped 198.18.0.1, reserved)',
+      ],
+      [
+        'https://[::c000:202]/hooks',
+        '::c000:202 is a reserved address (IPv4-compatible 192.0.2.2, reserved)',
+      ],
+      [
+        'https://[2002:c000:202::1]/hooks',
+        '2002:c000:202::1 is a reserved address (6to4 192.0.2.2, reserved)',
+      ],
+    ] as const) {
+      const result = await send(url);
+      expect([url, result.ok, result.status, result.error]).toEqual([url, false, null, `refused: ${why}`]);
+    }
+  });
+
   it('refuses a name that resolves to a refused address when connecting, in both lookup forms', async () => {
     const lookup = guardedLookup({ allowLoopback: false, allowPrivate: false });
     const one = await new Promise<{ err: Error | null; address: string }>((resolve) =>
@@ -136,6 +169,7 @@ describe('webhook settings', () => {
       WEBHOOK_MAX_ATTEMPTS: '3',
       WEBHOOK_CONCURRENCY: '4',
       WEBHOOK_ENDPOINT_CONCURRENCY: '2',
+      WEBHOOK_FAILING_ENDPOINT_CONCURRENCY: '2',
       WEBHOOK_DISABLE_AFTER_MINUTES: '30',
       WEBHOOK_POLL_MS: '200',
       WEBHOOK_RETENTION_DAYS: '2',
@@ -151,6 +185,7 @@ describe('webhook settings', () => {
       maxAttempts: 3,
       concurrency: 4,
       endpointConcurrency: 2,
+      failingEndpointConcurrency: 2,
       disableAfterMs: 1_800_000,
       pollMs: 200,
       retentionMs: 2 * 86_400_000,
@@ -167,5 +202,16 @@ describe('webhook settings', () => {
       /WEBHOOK_BACKOFF_CAP_MS/,
     );
     expect(() => loadConfig({ WEBHOOK_MAX_ATTEMPTS: '0' })).toThrow(/WEBHOOK_MAX_ATTEMPTS/);
+  });
+
+  it('gives a failing endpoint one slot by default, never more than any endpoint, and failing ones half', () => {
+    expect(WEBHOOK_DEFAULTS.failingEndpointConcurrency).toBe(1);
+    expect(() => loadConfig({ WEBHOOK_FAILING_ENDPOINT_CONCURRENCY: '0' })).toThrow(
+      /WEBHOOK_FAILING_ENDPOINT_CONCURRENCY/,
+    );
+    expect(() =>
+      loadConfig({ WEBHOOK_ENDPOINT_CONCURRENCY: '2', WEBHOOK_FAILING_ENDPOINT_CONCURRENCY: '3' }),
+    ).toThrow(/WEBHOOK_FAILING_ENDPOINT_CONCURRENCY must not be more than WEBHOOK_ENDPOINT_CONCURRENCY/);
+    expect([16, 17, 2, 1].map((concurrency) => failingSlots({ concurrency }))).toEqual([8, 8, 1, 1]);
   });
 });

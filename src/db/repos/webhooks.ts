@@ -221,6 +221,12 @@ export async function requeueDelivery(
 }
 
 // ---- The delivery worker ----
+//
+// Lock order, everywhere: an endpoint's row, then its deliveries' rows, then their attempts. Deleting an
+// endpoint takes them in that order (the row, then the cascade); the worker settling an attempt locks the
+// endpoint's row first too (markDelivered, markFailed), before it updates the delivery. The claim locks
+// deliveries only, and skips what is locked rather than waiting. So no two of them wait for each other in
+// a circle (a delete once deadlocked with the worker taking the delivery first, then the endpoint).
 
 /** A claimed delivery with everything needed to send it. */
 export interface ClaimedDelivery {
@@ -233,59 +239,89 @@ export interface ClaimedDelivery {
   secret: string;
   /** Still signing during a rotation's overlap. */
   previousSecret: string | null;
+  /** The endpoint's last attempt failed (when claimed): this request counts against the failing share. */
+  failing: boolean;
+}
+
+export interface ClaimLimits {
+  /** Deliveries to claim at most: the instance's free slots. */
+  limit: number;
+  /** Of those, at most this many to endpoints whose last attempt failed. */
+  failingLimit: number;
+  /** In flight to one endpoint at most, across instances... */
+  endpointConcurrency: number;
+  /** ...and to one whose last attempt failed. */
+  failingEndpointConcurrency: number;
+  leaseMs: number;
 }
 
 /**
- * Enabled endpoints with deliveries that could be sent now, and how many of each endpoint's are in flight
- * (leased) on any instance: the worker shares its capacity out between them.
+ * Claims due deliveries for `leaseMs`, fairly across endpoints, in one statement (one short transaction).
+ *
+ * - Sendable: the first pending delivery of its subject to its endpoint (no earlier one still pending, so a
+ *   subject's events arrive in order; a dead one no longer holds the others back), due, not leased, to an
+ *   enabled endpoint. Deliveries waiting behind one being retried or in flight are no one's turn.
+ * - Each endpoint's sendable deliveries take turns: its k-th oldest has turn k plus what the endpoint has
+ *   in flight on any instance, and only turns up to the endpoint's cap are kept (`failingEndpointConcurrency`
+ *   when its last attempt failed, else `endpointConcurrency`). Deliveries go by turn, then by age: one per
+ *   endpoint first, whoever has fewest in flight first, the oldest event first among equals.
+ * - Of them, those to failing endpoints at most `failingLimit`; all at most `limit`. Whatever one endpoint
+ *   or the failing ones do not take goes to the next in line.
+ *
+ * Locks: the chosen webhook_delivery rows only (FOR UPDATE SKIP LOCKED, then updated): a row another
+ * worker is claiming is skipped, not waited for; endpoints, events and other deliveries are only read. A
+ * lease that lapsed (its worker died) can be claimed again.
  */
-export async function endpointsWithDueWork(
-  ex: Executor,
-): Promise<{ endpointId: number; inFlight: number }[]> {
-  const { rows } = await sql<{ endpointId: number; inFlight: number }>`
-    SELECT e.id AS "endpointId",
-      (SELECT count(*) FROM webhook_delivery b
-        WHERE b.endpoint_id = e.id AND b.status = 'PENDING' AND b.leased_until > now())::int AS "inFlight"
-    FROM webhook_endpoint e
-    WHERE e.enabled AND EXISTS (
-      SELECT 1 FROM webhook_delivery d
-      WHERE d.endpoint_id = e.id AND d.status = 'PENDING' AND d.next_attempt_at <= now()
-        AND (d.leased_until IS NULL OR d.leased_until <= now()))
-  `.execute(ex);
-  return rows;
-}
-
-/**
- * Claims up to `limit` due deliveries of one endpoint for `leaseMs`, in one short transaction. A delivery
- * is due only when no earlier delivery of the same subject to the same endpoint is still pending, so a
- * subject's events arrive in order; a dead one no longer holds the others back. Rows another worker is
- * claiming are skipped, not waited for; a lease that lapsed (its worker died) can be claimed again.
- */
-export async function claimDue(
-  ex: Executor,
-  endpointId: number,
-  limit: number,
-  leaseMs: number,
-): Promise<ClaimedDelivery[]> {
+export async function claimDue(ex: Executor, limits: ClaimLimits): Promise<ClaimedDelivery[]> {
+  if (limits.limit <= 0) return [];
+  const failingCap = Math.min(limits.failingEndpointConcurrency, limits.endpointConcurrency);
   const { rows } = await sql<ClaimedDelivery>`
-    WITH claimed AS (
+    WITH endpoint AS (
+      SELECT e.id, e.failing_since IS NOT NULL AS failing, coalesce(l.n, 0) AS in_flight
+      FROM webhook_endpoint e
+      LEFT JOIN (
+        SELECT b.endpoint_id, count(*)::int AS n FROM webhook_delivery b
+        WHERE b.status = 'PENDING' AND b.leased_until > now()
+        GROUP BY b.endpoint_id
+      ) l ON l.endpoint_id = e.id
+      WHERE e.enabled
+    ), head AS (
+      -- The first pending delivery of each subject to each endpoint (one pass over webhook_delivery_order).
+      SELECT DISTINCT ON (h.endpoint_id, h.subject)
+        h.id, h.endpoint_id, h.event_position, h.next_attempt_at, h.leased_until
+      FROM webhook_delivery h
+      WHERE h.status = 'PENDING'
+      ORDER BY h.endpoint_id, h.subject, h.event_position
+    ), sendable AS (
+      SELECT c.id, c.event_position, ep.failing,
+        ep.in_flight + row_number() OVER (PARTITION BY c.endpoint_id ORDER BY c.event_position) AS turn,
+        CASE WHEN ep.failing THEN ${failingCap}::int ELSE ${limits.endpointConcurrency}::int END AS cap
+      FROM head c
+      JOIN endpoint ep ON ep.id = c.endpoint_id
+      WHERE c.next_attempt_at <= now() AND (c.leased_until IS NULL OR c.leased_until <= now())
+    ), in_line AS (
+      SELECT s.id, s.failing, s.turn, s.event_position,
+        row_number() OVER (PARTITION BY s.failing ORDER BY s.turn, s.event_position, s.id) AS nth_of_kind
+      FROM sendable s
+      WHERE s.turn <= s.cap
+    ), chosen AS (
+      SELECT i.id FROM in_line i
+      WHERE NOT i.failing OR i.nth_of_kind <= ${limits.failingLimit}::int
+      ORDER BY i.turn, i.event_position, i.id
+      LIMIT ${limits.limit}::int
+    ), claimed AS (
       UPDATE webhook_delivery d
-      SET leased_until = now() + make_interval(secs => ${leaseMs / 1000})
+      SET leased_until = now() + make_interval(secs => ${limits.leaseMs / 1000})
       WHERE d.id IN (
-        SELECT c.id FROM webhook_delivery c
-        WHERE c.endpoint_id = ${endpointId} AND c.status = 'PENDING' AND c.next_attempt_at <= now()
-          AND (c.leased_until IS NULL OR c.leased_until <= now())
-          AND NOT EXISTS (
-            SELECT 1 FROM webhook_delivery p
-            WHERE p.endpoint_id = c.endpoint_id AND p.subject = c.subject AND p.status = 'PENDING'
-              AND p.event_position < c.event_position)
-        ORDER BY c.event_position
-        LIMIT ${limit}
+        SELECT l.id FROM webhook_delivery l
+        WHERE l.id IN (SELECT id FROM chosen) AND l.status = 'PENDING'
+          AND (l.leased_until IS NULL OR l.leased_until <= now())
         FOR UPDATE SKIP LOCKED)
       RETURNING d.id, d.endpoint_id, d.event_position, d.attempts
     )
     SELECT c.id, c.endpoint_id AS "endpointId", c.attempts, o.id AS "eventId", o.body, e.url, e.secret,
-      CASE WHEN e.previous_secret_expires_at > now() THEN e.previous_secret END AS "previousSecret"
+      CASE WHEN e.previous_secret_expires_at > now() THEN e.previous_secret END AS "previousSecret",
+      e.failing_since IS NOT NULL AS failing
     FROM claimed c
     JOIN outbox_event o ON o.position = c.event_position
     JOIN webhook_endpoint e ON e.id = c.endpoint_id
@@ -294,14 +330,26 @@ export async function claimDue(
   return rows;
 }
 
-/** A 2xx: delivered; the endpoint is healthy again. */
-export async function markDelivered(ex: Executor, id: number, status: number): Promise<void> {
+/** The delivery being settled, and its endpoint (whose row is locked first: see the lock order above). */
+export interface Settling {
+  id: number;
+  endpointId: number;
+}
+
+/**
+ * A 2xx: delivered; the endpoint is healthy again. The endpoint's row is locked (FOR NO KEY UPDATE) in
+ * `locked`, which the delivery's UPDATE filters on, so it is taken before the delivery's row; an endpoint
+ * deleted meanwhile leaves nothing to update.
+ */
+export async function markDelivered(ex: Executor, d: Settling, status: number): Promise<void> {
   await sql`
-    WITH d AS (
+    WITH locked AS (
+      SELECT w.id FROM webhook_endpoint w WHERE w.id = ${d.endpointId} FOR NO KEY UPDATE
+    ), d AS (
       UPDATE webhook_delivery
       SET status = 'DELIVERED', delivered_at = now(), attempts = attempts + 1, last_status = ${status},
         last_error = NULL, leased_until = NULL
-      WHERE id = ${id} AND status = 'PENDING'
+      WHERE id = ${d.id} AND status = 'PENDING' AND endpoint_id = (SELECT id FROM locked)
       RETURNING endpoint_id
     )
     UPDATE webhook_endpoint SET failing_since = NULL
@@ -318,12 +366,12 @@ export interface FailureOutcome {
 /**
  * A failed attempt: recorded; the delivery waits `retryInMs`, or is dead when `dead`. The endpoint counts
  * as failing from its first failure since its last success, and is disabled once that is `disableAfterMs`
- * ago.
+ * ago. Locks as markDelivered does: the endpoint's row first, then the delivery's; the attempt is recorded
+ * only for a delivery still there (an endpoint deleted meanwhile took its deliveries with it).
  */
 export async function markFailed(
   ex: Executor,
-  v: {
-    id: number;
+  v: Settling & {
     status: number | null;
     error: string;
     durationMs: number;
@@ -333,16 +381,18 @@ export async function markFailed(
   },
 ): Promise<FailureOutcome> {
   const { rows } = await sql<{ dead: boolean; disabledReason: string | null }>`
-    WITH attempt AS (
-      INSERT INTO webhook_attempt (delivery_id, status, error, duration_ms)
-      VALUES (${v.id}, ${v.status}, ${v.error}, ${v.durationMs})
+    WITH locked AS (
+      SELECT w.id FROM webhook_endpoint w WHERE w.id = ${v.endpointId} FOR NO KEY UPDATE
     ), d AS (
       UPDATE webhook_delivery
       SET attempts = attempts + 1, last_status = ${v.status}, last_error = ${v.error}, leased_until = NULL,
         status = CASE WHEN ${v.dead}::boolean THEN 'DEAD' ELSE 'PENDING' END,
         next_attempt_at = now() + make_interval(secs => ${v.retryInMs / 1000})
-      WHERE id = ${v.id} AND status = 'PENDING'
-      RETURNING endpoint_id, status
+      WHERE id = ${v.id} AND status = 'PENDING' AND endpoint_id = (SELECT id FROM locked)
+      RETURNING id, endpoint_id, status
+    ), attempt AS (
+      INSERT INTO webhook_attempt (delivery_id, status, error, duration_ms)
+      SELECT d.id, ${v.status}::int, ${v.error}::text, ${v.durationMs}::int FROM d
     ), e AS (
       UPDATE webhook_endpoint w
       SET failing_since = coalesce(w.failing_since, now()),
@@ -355,7 +405,7 @@ export async function markFailed(
       WHERE w.id IN (SELECT endpoint_id FROM d)
       RETURNING w.enabled, w.disabled_reason
     )
-    SELECT (SELECT status = 'DEAD' FROM d) AS dead,
+    SELECT coalesce((SELECT status = 'DEAD' FROM d), false) AS dead,
       (SELECT CASE WHEN NOT enabled THEN disabled_reason END FROM e) AS "disabledReason"
   `.execute(ex);
   return { dead: rows[0]?.dead ?? false, disabledReason: rows[0]?.disabledReason ?? null };
@@ -380,7 +430,9 @@ export async function pruneDelivered(ex: Executor, cutoffMs: number, batch: numb
     DELETE FROM webhook_delivery WHERE id IN (
       SELECT id FROM webhook_delivery
       WHERE status = 'DELIVERED' AND delivered_at < now() - make_interval(secs => ${cutoffMs / 1000})
-      ORDER BY id LIMIT ${batch})
+      ORDER BY id LIMIT ${batch}
+      -- Rows an endpoint's delete holds are left to it: waiting for them could close a circle with it.
+      FOR UPDATE SKIP LOCKED)
   `.execute(ex);
   return Number(result.numAffectedRows ?? 0);
 }
