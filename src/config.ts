@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { ALERT_DEFAULTS, type AlertSettings } from './domain/alert-settings.ts';
 import { type WebhookSettings, webhookSettings } from './jobs/webhook-settings.ts';
 import { type AbuseLimits, loadAbuseLimits } from './limits/abuse-settings.ts';
 import {
@@ -10,6 +11,7 @@ import {
   MAX_TOKENS_SETTING,
 } from './limits/defaults.ts';
 import { type OpsConfig, opsSettings } from './ops/settings.ts';
+import { MAX_PER_CUSTOMER_DEFAULT } from './rules/stock-rules.ts';
 
 export interface Config {
   production: boolean;
@@ -26,6 +28,11 @@ export interface Config {
   pool: { max: number; connectionTimeoutMs: number; statementTimeoutMs: number };
   /** Live updates: at most one recomputation per product and message per subscription in this window. */
   mergeWindowMs: number;
+  /**
+   * Units one customer may hold of a product without a `maxPerCustomer` of its own (MAX_PER_CUSTOMER_DEFAULT);
+   * 0: no cap for such products.
+   */
+  maxPerCustomerDefault: number;
   edge: EdgeConfig;
   tokens: TokenConfig;
   /** Depth, aliases, tokens and directives a document may have. */
@@ -40,6 +47,8 @@ export interface Config {
   webhooks: WebhookSettings;
   /** Rate limits, connection caps and admission control. */
   abuse: AbuseLimits;
+  /** Back-in-stock requests: how many one customer may hold open, how long closed ones are kept. */
+  alerts: AlertSettings;
 }
 
 /** How committed changes become public events. */
@@ -197,6 +206,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       statementTimeoutMs: int(env, 'DB_STATEMENT_TIMEOUT_MS', 10_000, 100, 3_600_000),
     },
     mergeWindowMs: int(env, 'LIVE_MERGE_WINDOW_MS', 100, 0, 10_000),
+    // 0 turns the default off; otherwise the range of a product's own maxPerCustomer.
+    maxPerCustomerDefault: int(env, 'MAX_PER_CUSTOMER_DEFAULT', MAX_PER_CUSTOMER_DEFAULT, 0, 1_000_000),
     outbox: {
       etaMarginMs:
         int(env, 'ETA_MOVED_MARGIN_MINUTES', OUTBOX_DEFAULTS.etaMarginMs / 60_000, 1, 525_600) * 60_000,
@@ -227,6 +238,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     ops: opsSettings(env, production, { int, bool, fail: (message) => new ConfigError(message) }),
     webhooks: webhookSettings(env, production, { int, bool, fail: (message) => new ConfigError(message) }),
+    alerts: {
+      maxPerCustomer: int(env, 'MAX_ALERTS_PER_CUSTOMER', ALERT_DEFAULTS.maxPerCustomer, 1, 100_000),
+      retentionMs:
+        int(env, 'ALERT_RETENTION_DAYS', ALERT_DEFAULTS.retentionMs / 86_400_000, 1, 3650) * 86_400_000,
+    },
     abuse: loadAbuseLimits({
       int: (name, fallback, min, max) => int(env, name, fallback, min, max),
       bool: (name, fallback) => bool(env, name, fallback),

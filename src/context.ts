@@ -22,6 +22,8 @@ export function createContextFactory(deps: {
   writer: Writer;
   live: Context['live'];
   webhookUrls?: Context['webhookUrls'];
+  alerts?: Context['alerts'];
+  maxPerCustomerDefault?: Context['maxPerCustomerDefault'];
 }) {
   return async (authorization: string | undefined | null): Promise<Context> => {
     let viewer: Context['viewer'];
@@ -43,6 +45,10 @@ export function createContextFactory(deps: {
       writer: deps.writer,
       live: deps.live,
       ...(deps.webhookUrls ? { webhookUrls: deps.webhookUrls } : {}),
+      ...(deps.alerts ? { alerts: deps.alerts } : {}),
+      ...(deps.maxPerCustomerDefault !== undefined
+        ? { maxPerCustomerDefault: deps.maxPerCustomerDefault }
+        : {}),
     };
   };
 }

@@ -10,6 +10,7 @@ import { createContextFactory } from './context.ts';
 import { backgroundDb, createDb } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { Writer } from './db/transaction.ts';
+import { ALERT_DEFAULTS } from './domain/alert-settings.ts';
 import { LiveUpdates } from './events/live-updates.ts';
 import { graphiqlTour, renderGraphiQLOnDemand } from './graphiql.ts';
 import { readJsonBody, refuse } from './http/body.ts';
@@ -33,6 +34,7 @@ import { useOperationGuard } from './limits/operation-guard.ts';
 import { log } from './log.ts';
 import { Ops } from './ops/ops.ts';
 import { opsDefaults } from './ops/settings.ts';
+import { MAX_PER_CUSTOMER_DEFAULT } from './rules/stock-rules.ts';
 import { schema } from './schema/index.ts';
 import { useSharedSubscriptions } from './shared-subscriptions.ts';
 import { wsOperations } from './ws/operations.ts';
@@ -45,10 +47,20 @@ export type AppConfig = Pick<Config, 'jwtSecret' | 'pool' | 'mergeWindowMs' | 'p
   databaseUrl: string;
   /** Handed to the /demo page and GraphiQL's tabs: only when the JWT secret was made for this run. */
   demoTokens?: DemoTokens;
+  /** MAX_PER_CUSTOMER_DEFAULT (unset: its default, 10,000; 0: off). */
+  maxPerCustomerDefault?: Config['maxPerCustomerDefault'];
 } & Partial<
     Pick<
       Config,
-      'edge' | 'tokens' | 'documentLimits' | 'costBudgets' | 'ops' | 'webhooks' | 'outbox' | 'abuse'
+      | 'edge'
+      | 'tokens'
+      | 'documentLimits'
+      | 'costBudgets'
+      | 'ops'
+      | 'webhooks'
+      | 'outbox'
+      | 'abuse'
+      | 'alerts'
     >
   >;
 
@@ -81,7 +93,14 @@ export function buildApp(config: AppConfig): App {
     connectionLog,
   );
   const webhookSettings = config.webhooks ?? WEBHOOK_DEFAULTS;
-  const webhooks = new WebhookJobs({ pool, writer, settings: webhookSettings, log: connectionLog });
+  const alerts = config.alerts ?? ALERT_DEFAULTS;
+  const webhooks = new WebhookJobs({
+    pool,
+    writer,
+    settings: webhookSettings,
+    log: connectionLog,
+    alertRetentionMs: alerts.retentionMs,
+  });
   const outbox = new OutboxRelay(backgroundDb(pool), {
     ...(config.outbox ?? OUTBOX_DEFAULTS),
     log: connectionLog,
@@ -105,6 +124,8 @@ export function buildApp(config: AppConfig): App {
       notifications: live.notifications,
     },
     webhookUrls: { allowLoopbackHttp: webhookSettings.allowLoopback },
+    alerts: { maxPerCustomer: alerts.maxPerCustomer },
+    maxPerCustomerDefault: config.maxPerCustomerDefault ?? MAX_PER_CUSTOMER_DEFAULT,
   });
   const costBudgets = config.costBudgets ?? DEFAULT_COST_BUDGETS;
   // Rate limits and admission for every operation; connection caps per caller and in total.

@@ -21,4 +21,8 @@ export interface Context {
   };
   /** Which webhook endpoint URLs may be saved (unset: https only). */
   webhookUrls?: WebhookUrlPolicy;
+  /** Open back-in-stock requests one customer may have (unset: the default, ALERT_DEFAULTS). */
+  alerts?: { maxPerCustomer: number };
+  /** Units one customer may hold of a product without its own cap (unset: MAX_PER_CUSTOMER_DEFAULT; 0: none). */
+  maxPerCustomerDefault?: number;
 }

@@ -9,6 +9,7 @@ import {
   TOKEN_DEFAULTS,
   type TokenConfig,
 } from '../../src/config.ts';
+import { ALERT_DEFAULTS, type AlertSettings } from '../../src/domain/alert-settings.ts';
 import type { Actor } from '../../src/domain/types.ts';
 import type { DemoTokens } from '../../src/http/demo.ts';
 import { WEBHOOK_DEFAULTS, type WebhookSettings } from '../../src/jobs/webhook-settings.ts';
@@ -57,8 +58,12 @@ export interface TestAppOptions {
   webhooks?: Partial<WebhookSettings>;
   /** How public events are made, over the defaults. */
   outbox?: Partial<OutboxConfig>;
+  /** Back-in-stock request cap and retention over the defaults. */
+  alerts?: Partial<AlertSettings>;
   /** As if the JWT secret was made for the run: offered to /demo and GraphiQL. */
   demoTokens?: DemoTokens;
+  /** MAX_PER_CUSTOMER_DEFAULT: the per-customer cap of products without their own (unset: 10,000; 0: off). */
+  maxPerCustomerDefault?: number;
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -82,7 +87,11 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ops: { ...opsDefaults(production), ...options.ops },
     webhooks: { ...WEBHOOK_DEFAULTS, ...options.webhooks },
     outbox: { ...OUTBOX_DEFAULTS, ...options.outbox },
+    alerts: { ...ALERT_DEFAULTS, ...options.alerts },
     ...(options.demoTokens ? { demoTokens: options.demoTokens } : {}),
+    ...(options.maxPerCustomerDefault !== undefined
+      ? { maxPerCustomerDefault: options.maxPerCustomerDefault }
+      : {}),
   });
   const { url, port } = await app.start(0, '127.0.0.1');
   const auth = createAuthenticator(TEST_SECRET, tokens);

@@ -78,6 +78,26 @@ describe('configuration', () => {
     }
   });
 
+  it('reads the per-address connection cap: off (0) by default, refused behind trusted proxies', () => {
+    expect(loadConfig({}).abuse.connections.connectionsPerAddress).toBe(0);
+    expect(loadConfig({ MAX_CONNECTIONS_PER_ADDRESS: '64' }).abuse.connections).toMatchObject({
+      connectionsPerAddress: 64,
+      openConnections: 10_000,
+    });
+    expect(
+      loadConfig({ MAX_CONNECTIONS_PER_ADDRESS: '0', TRUST_PROXY_HOPS: '1' }).abuse.connections,
+    ).toMatchObject({ connectionsPerAddress: 0 });
+    for (const bad of ['-1', '1000001', '2.5', 'many']) {
+      expect(() => loadConfig({ MAX_CONNECTIONS_PER_ADDRESS: bad })).toThrow(
+        new RegExp(`MAX_CONNECTIONS_PER_ADDRESS must be a whole number from 0 to 1000000, got "${bad}"`),
+      );
+    }
+    // Counted at accept, by the peer: behind a proxy every client would share the proxy's count.
+    expect(() => loadConfig({ MAX_CONNECTIONS_PER_ADDRESS: '64', TRUST_PROXY_HOPS: '1' })).toThrow(
+      /MAX_CONNECTIONS_PER_ADDRESS counts the peer of a connection, which behind TRUST_PROXY_HOPS proxies is a proxy/,
+    );
+  });
+
   it('reads the HTTP timeouts, refusing headers that may take longer than the whole request', () => {
     expect(
       loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_HEADERS_TIMEOUT_MS: '2000' }).edge,
@@ -103,6 +123,38 @@ describe('configuration', () => {
     ).toEqual({ maxLifetimeSeconds: 3600, issuer: 'https://auth.example', audience: 'api' });
     expect(() => loadConfig({ JWT_MAX_LIFETIME_SECONDS: '0' })).toThrow(/JWT_MAX_LIFETIME_SECONDS/);
     expect(() => loadConfig({ JWT_ISSUER: 'x'.repeat(300) })).toThrow(/JWT_ISSUER must be at most 255/);
+  });
+
+  it('reads the back-in-stock bounds: 100 open requests per customer, closed ones kept 30 days', () => {
+    expect(loadConfig({}).alerts).toEqual({ maxPerCustomer: 100, retentionMs: 30 * 86_400_000 });
+    expect(loadConfig({ MAX_ALERTS_PER_CUSTOMER: '5', ALERT_RETENTION_DAYS: '1' }).alerts).toEqual({
+      maxPerCustomer: 5,
+      retentionMs: 86_400_000,
+    });
+    for (const bad of ['0', '-1', '100001', '2.5', 'many']) {
+      expect(() => loadConfig({ MAX_ALERTS_PER_CUSTOMER: bad })).toThrow(
+        new RegExp(`MAX_ALERTS_PER_CUSTOMER must be a whole number from 1 to 100000, got "${bad}"`),
+      );
+    }
+    for (const bad of ['0', '3651', '1.5', 'week']) {
+      expect(() => loadConfig({ ALERT_RETENTION_DAYS: bad })).toThrow(
+        new RegExp(`ALERT_RETENTION_DAYS must be a whole number from 1 to 3650, got "${bad}"`),
+      );
+    }
+  });
+
+  it('reads the default per-customer cap: 10,000 units unless set, 0 turning it off, else 1..1,000,000', () => {
+    expect(loadConfig({}).maxPerCustomerDefault).toBe(10_000);
+    expect(loadConfig({ MAX_PER_CUSTOMER_DEFAULT: '0' }).maxPerCustomerDefault).toBe(0);
+    expect(loadConfig({ MAX_PER_CUSTOMER_DEFAULT: '1' }).maxPerCustomerDefault).toBe(1);
+    expect(loadConfig({ MAX_PER_CUSTOMER_DEFAULT: '1000000' }).maxPerCustomerDefault).toBe(1_000_000);
+    const production = { NODE_ENV: 'production', JWT_SECRET: 's'.repeat(32) };
+    expect(loadConfig(production).maxPerCustomerDefault).toBe(10_000);
+    for (const bad of ['-1', '1000001', '2.5', 'none', 'off']) {
+      expect(() => loadConfig({ MAX_PER_CUSTOMER_DEFAULT: bad })).toThrow(
+        new RegExp(`MAX_PER_CUSTOMER_DEFAULT must be a whole number from 0 to 1000000, got "${bad}"`),
+      );
+    }
   });
 
   it('refuses values it cannot use, naming them', () => {
