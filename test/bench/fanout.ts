@@ -33,6 +33,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { print } from 'graphql';
 import WebSocket from 'ws';
+import { DEFAULT_ABUSE_LIMITS } from '../../src/limits/abuse-settings.ts';
 import { toGlobalId } from '../../src/schema/ids.ts';
 import { WatchBackorderDocument } from '../generated/graphql.ts';
 import {
@@ -523,7 +524,19 @@ async function baseline(size: number, bytes: number): Promise<Baseline> {
 
 async function main(): Promise<boolean> {
   const database = await startDatabase();
-  const service = await startServiceProcess(database.databaseUrl, { poolMax: 20 });
+  // Every subscriber holds a connection of its own, and the staff client's requests need one more: the
+  // cap on open connections (10,000 by default) is raised to fit them, the other limits as they are.
+  const abuse = {
+    ...DEFAULT_ABUSE_LIMITS,
+    connections: {
+      ...DEFAULT_ABUSE_LIMITS.connections,
+      openConnections: Math.max(
+        DEFAULT_ABUSE_LIMITS.connections.openConnections,
+        SUBSCRIBERS + WARMUP_SUBSCRIBERS + 100,
+      ),
+    },
+  };
+  const service = await startServiceProcess(database.databaseUrl, { poolMax: 20, abuse });
   const load0 = os.loadavg()[0]!;
   progress(`machine: ${machineLine(database.machine)}; load average ${fmt(load0, 2)}`);
   const client = graphqlClient(service.url);
