@@ -1,15 +1,20 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  CappedPlaceOrderDocument,
-  type CappedPlaceOrderMutation,
   CreateCappedProductDocument,
   SetCustomerCapDocument,
   TotalsOfDocument,
 } from '../generated/graphql.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { cancelBackorder, localId, newCustomer, shipOrder } from '../helpers/engine.ts';
-import { createProduct, expectCode, receive, uniqueKey, uniqueSku } from '../helpers/fixtures.ts';
+import {
+  cappedOrder,
+  createProduct,
+  expectCode,
+  receive,
+  uniqueKey,
+  uniqueSku,
+} from '../helpers/fixtures.ts';
 
 let t: TestApp;
 let staff: string;
@@ -22,26 +27,11 @@ beforeAll(async () => {
 });
 afterAll(() => t?.stop());
 
-type Result = CappedPlaceOrderMutation['placeOrder'];
-
-async function order(
+const order = (
   token: string,
   lines: { productId: string; quantity: number }[],
-  options: { acceptBackorder?: boolean; idempotencyKey?: string } = {},
-): Promise<Result> {
-  const data = await t.ok(
-    CappedPlaceOrderDocument,
-    {
-      input: {
-        idempotencyKey: options.idempotencyKey ?? uniqueKey(),
-        acceptBackorder: options.acceptBackorder ?? true,
-        lines,
-      },
-    },
-    token,
-  );
-  return data.placeOrder;
-}
+  options?: { acceptBackorder?: boolean; idempotencyKey?: string },
+) => cappedOrder(t, token, lines, options);
 
 async function capped(cap: number | null, onHand = 0): Promise<{ id: string; sku: string }> {
   const product = await createProduct(t, staff);

@@ -1,15 +1,9 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CappedPlaceOrderDocument,
-  type CappedPlaceOrderMutation,
-  CustomerCapOfDocument,
-  SetCustomerCapDocument,
-  TotalsOfDocument,
-} from '../generated/graphql.ts';
+import { CustomerCapOfDocument, SetCustomerCapDocument, TotalsOfDocument } from '../generated/graphql.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { localId, newCustomer } from '../helpers/engine.ts';
-import { createProduct, receive, uniqueKey } from '../helpers/fixtures.ts';
+import { cappedOrder, createProduct, receive, uniqueKey } from '../helpers/fixtures.ts';
 import { checkInvariants } from '../helpers/invariants.ts';
 
 /**
@@ -34,27 +28,7 @@ beforeAll(async () => {
 });
 afterAll(() => Promise.all([t?.stop(), off?.stop()]));
 
-type Result = CappedPlaceOrderMutation['placeOrder'];
-
-async function order(
-  app: TestApp,
-  token: string,
-  lines: { productId: string; quantity: number }[],
-  options: { acceptBackorder?: boolean; idempotencyKey?: string } = {},
-): Promise<Result> {
-  const data = await app.ok(
-    CappedPlaceOrderDocument,
-    {
-      input: {
-        idempotencyKey: options.idempotencyKey ?? uniqueKey(),
-        acceptBackorder: options.acceptBackorder ?? true,
-        lines,
-      },
-    },
-    token,
-  );
-  return data.placeOrder;
-}
+const order = cappedOrder;
 
 const line = (productId: string, quantity: number) => [{ productId, quantity }];
 

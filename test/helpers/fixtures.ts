@@ -1,6 +1,8 @@
 import { expect } from 'vitest';
 import {
   AdjustStockDocument,
+  CappedPlaceOrderDocument,
+  type CappedPlaceOrderMutation,
   CreateProductDocument,
   type CreateProductInput,
   PlaceOrderDocument,
@@ -99,4 +101,25 @@ export function placed(result: PlaceOrderResult) {
 
 export function expectCode(res: { errors?: { extensions?: Record<string, unknown> }[] }, code: string) {
   expect(res.errors?.map((e) => e.extensions?.code)).toContain(code);
+}
+
+/** Places an order (backorders accepted unless told) and answers its result as it is, a refusal included. */
+export async function cappedOrder(
+  app: TestApp,
+  token: string,
+  lines: { productId: string; quantity: number }[],
+  options: { acceptBackorder?: boolean; idempotencyKey?: string } = {},
+): Promise<CappedPlaceOrderMutation['placeOrder']> {
+  const data = await app.ok(
+    CappedPlaceOrderDocument,
+    {
+      input: {
+        idempotencyKey: options.idempotencyKey ?? uniqueKey(),
+        acceptBackorder: options.acceptBackorder ?? true,
+        lines,
+      },
+    },
+    token,
+  );
+  return data.placeOrder;
 }
