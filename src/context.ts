@@ -26,9 +26,9 @@ export function createContextFactory(deps: {
   maxPerCustomerDefault?: Context['maxPerCustomerDefault'];
 }) {
   return async (authorization: string | undefined | null): Promise<Context> => {
-    let viewer: Context['viewer'];
+    let session: Awaited<ReturnType<Authenticator['verify']>>;
     try {
-      viewer = await deps.auth.authenticate(authorization);
+      session = await deps.auth.verify(authorization);
     } catch (err) {
       if (err instanceof AuthenticationError) {
         throw new GraphQLError(err.message, {
@@ -39,7 +39,8 @@ export function createContextFactory(deps: {
     }
     const work = new OperationWork(ANSWERED);
     return {
-      viewer,
+      viewer: session?.actor ?? null,
+      ...(session ? { credentialExpiresAt: session.expiresAt } : {}),
       work,
       readers: new Readers(deps.writer.db, work),
       writer: deps.writer,

@@ -158,7 +158,7 @@ export function buildApp(config: AppConfig): App {
       ).catch((err: unknown) => gate.contextFailed(initial, err)),
     plugins: [
       useSocketExpiry(),
-      useStreamExpiry(auth.verify),
+      useStreamExpiry(),
       useDocumentLimits(config.documentLimits ?? DEFAULT_DOCUMENT_LIMITS),
       useOperationGuard(costBudgets),
       useInputErrorCodes(),

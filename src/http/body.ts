@@ -80,8 +80,8 @@ function logCut(req: IncomingMessage, received: number, startedAt: number): void
   );
 }
 
-/** Holds admission for a body of this many bytes while it is read and parsed; null when refused. */
-export type BodyAdmission = (bytes: number) => Promise<{ release(): void } | null>;
+/** Holds admission for a body of this many bytes while it is read and parsed; the refusal when refused. */
+export type BodyAdmission = (bytes: number) => Promise<{ release(): void } | GraphQLError>;
 
 /**
  * The body of a JSON POST, parsed: at most `limit` bytes, counted as they arrive (so a chunked body without
@@ -105,27 +105,30 @@ export async function readJsonBody(
     refuse(req, res, 413, `Request body is larger than ${limit} bytes`);
     return null;
   }
-  let ticket = admit && declared !== undefined ? await admit(Number(declared)) : undefined;
+  let ticket: { release(): void } | undefined;
   try {
-    if (ticket === null) return refuseOverloaded(req, res);
+    if (admit && declared !== undefined) {
+      const admitted = await admit(Number(declared));
+      if (!('release' in admitted)) {
+        refuseBusy(req, res, admitted);
+        return null;
+      }
+      ticket = admitted;
+    }
     const bytes = await readBytes(req, res, limit);
     if (bytes === null) return null;
-    ticket ??= admit ? await admit(bytes.length) : undefined;
-    if (ticket === null) return refuseOverloaded(req, res);
+    if (admit && !ticket) {
+      const admitted = await admit(bytes.length);
+      if (!('release' in admitted)) {
+        refuseBusy(req, res, admitted);
+        return null;
+      }
+      ticket = admitted;
+    }
     return parseJson(req, res, bytes);
   } finally {
     ticket?.release();
   }
-}
-
-/** Admission did not come in time: 503, as for an operation. */
-function refuseOverloaded(req: IncomingMessage, res: ServerResponse): null {
-  refuse(req, res, 503, 'The service is busy reading other requests: try again shortly.', {
-    code: 'OVERLOADED',
-    extensions: { limit: 'costInFlight', retryAfter: 1 },
-    headers: { 'retry-after': '1' },
-  });
-  return null;
 }
 
 /**

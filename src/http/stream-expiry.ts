@@ -1,6 +1,5 @@
 import { type ExecutionResult, GraphQLError } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
-import type { Authenticator } from '../auth.ts';
 import { MAX_TIMER_MS } from '../ws/session.ts';
 
 const expired = (): ExecutionResult => ({
@@ -57,25 +56,16 @@ function endingAt(
 
 /**
  * A subscription over HTTP (Server-Sent Events) lives no longer than its token, as a WebSocket does (src/ws/
- * session.ts closes those with 4403): at the token's `exp` the stream gets an UNAUTHENTICATED error and
- * ends. The token was verified for the context already; it is read again here for its expiry.
+ * session.ts closes those with 4403): at the token's `exp`, which the context read with the token, the
+ * stream gets an UNAUTHENTICATED error and ends.
  */
-export function useStreamExpiry(
-  verify: Authenticator['verify'],
-): Plugin<{ request?: Request; connectionParams?: unknown }> {
+export function useStreamExpiry(): Plugin<{ connectionParams?: unknown; credentialExpiresAt?: Date }> {
   return {
-    async onSubscribe({ args }) {
-      const { request, connectionParams } = args.contextValue;
+    onSubscribe({ args }) {
+      const { connectionParams, credentialExpiresAt } = args.contextValue;
       // Sockets carry connectionParams; their session ends them.
-      if (connectionParams !== undefined || !request) return;
-      const authorization = request.headers.get('authorization');
-      if (!authorization) return;
-      // Refused now, it was accepted a moment ago for the context: it has just expired.
-      const expiresAt = await verify(authorization).then(
-        (session) => session?.expiresAt.getTime() ?? null,
-        () => 0,
-      );
-      if (expiresAt === null) return;
+      if (connectionParams !== undefined || !credentialExpiresAt) return;
+      const expiresAt = credentialExpiresAt.getTime();
       return {
         onSubscribeResult({ result, setResult }) {
           if (isAsyncIterable(result)) setResult(endingAt(result, expiresAt));

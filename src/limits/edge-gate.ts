@@ -94,25 +94,17 @@ export class EdgeGate {
     const operation = getOperationAST(args.document, args.operationName)?.operation;
     if (operation === 'subscription') return NOTHING;
     const verdict = await this.admission.admit(caller, judgedCost(context) ?? 0);
-    if ('refused' in verdict) {
-      return busyRefusal(
-        'OVERLOADED',
-        verdict.refused,
-        'The service is busy with expensive requests: try again shortly.',
-        1,
-      );
-    }
-    return verdict;
+    return 'refused' in verdict ? overloaded(verdict.refused, 'with expensive requests') : verdict;
   }
 
   /**
    * Admission for a request body while it is read and parsed, by its address (its token is not read yet),
    * by its size (see BODY_BYTES_PER_UNIT).
    */
-  async admitBody(req: IncomingMessage, bytes: number): Promise<Ticket | null> {
-    const caller = callerKey(null, clientAddress(req, this.limits.rate.trustProxyHops));
+  async admitBody(req: IncomingMessage, bytes: number): Promise<Ticket | GraphQLError> {
+    const caller = callerKey(null, this.addressOf(req));
     const verdict = await this.admission.admit(caller, Math.ceil(bytes / BODY_BYTES_PER_UNIT));
-    return 'refused' in verdict ? null : verdict;
+    return 'refused' in verdict ? overloaded(verdict.refused, 'reading other requests') : verdict;
   }
 
   /** The address a request comes from, as it is counted (IPv6 by /64). */
@@ -127,6 +119,8 @@ export class EdgeGate {
    * or not. Null when it may go on.
    */
   async arrival(req: IncomingMessage, withCredential: boolean): Promise<GraphQLError | null> {
+    // Rate limits off (the default): nothing to count, on the path of every request.
+    if (!this.rate.countsArrivals) return null;
     const address = this.addressOf(req);
     const [byAddress, byFailures] = await Promise.all([
       this.rate.check('address', callerKey(null, address)),
@@ -169,6 +163,11 @@ export class EdgeGate {
 }
 
 const NOTHING: Ticket = { release: () => {} };
+
+/** Admission's refusal (HTTP 503), naming the cap that was full. */
+function overloaded(cap: string, busyWith: string): GraphQLError {
+  return busyRefusal('OVERLOADED', cap, `The service is busy ${busyWith}: try again shortly.`, 1);
+}
 
 /**
  * The result as decided now. graphql's result shares its error list with the execution, so a sibling

@@ -79,6 +79,11 @@ export class RateLimits {
     });
   }
 
+  /** Whether arrivals are counted at all (an address limit or a failed-authentication budget is set). */
+  get countsArrivals(): boolean {
+    return this.address !== null || this.failedAuth !== null;
+  }
+
   /** Counts one against a limit: a customer's operation (`key` its subject), or an arrival from an address. */
   async check(limit: 'customer' | 'address', key: string): Promise<RateVerdict> {
     const limiter = limit === 'customer' ? this.customer : this.address;

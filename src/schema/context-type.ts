@@ -9,6 +9,8 @@ import type { WebhookUrlPolicy } from '../rules/webhook-urls.ts';
 /** What every resolver gets: who is asking, fresh batched readers, and the one way to write. */
 export interface Context {
   viewer: Actor | null;
+  /** When the caller's token expires (none for anonymous callers): a stream must end then. */
+  credentialExpiresAt?: Date;
   /** The operation's reads: closed once its answer is decided (see OperationWork). */
   work?: OperationWork;
   /** Per request; a subscription swaps in each event's primed readers. */
