@@ -7,7 +7,8 @@ export interface CostedOperation {
   document: DocumentNode;
   variableValues?: Record<string, unknown> | null | undefined;
   operationName?: string | null | undefined;
-  /** The caller's context: a field may price itself by who asks. */
+  /** The caller's context: the measurement's scratch space (src/schema/field-cost.ts). No field prices
+   *  itself by who asks, so one price serves every caller of the same request. */
   contextValue: object;
 }
 
@@ -36,10 +37,50 @@ function withoutIntrospection(document: DocumentNode): DocumentNode {
  * priced (an unknown operation name, variables that do not fit): execution then refuses it on its own,
  * before any resolver runs.
  *
- * The pricing runs as a validation rule of its own, here, for this execution only: never through the
- * validation that is cached per document.
+ * The pricing runs as a validation rule of its own, here, never through the validation that is cached per
+ * document (which knows no variables); a price once measured is kept for the same document, operation name
+ * and variables (below).
  */
 export function operationCost(operation: CostedOperation): number | null {
+  const key = priceKey(operation);
+  if (key === null) return measureCost(operation);
+  let known = prices.get(operation.document);
+  if (!known) {
+    known = new Map();
+    prices.set(operation.document, known);
+  }
+  const cached = known.get(key);
+  if (cached !== undefined) return cached;
+  const cost = measureCost(operation);
+  if (known.size >= PRICES_PER_DOCUMENT) known.clear();
+  known.set(key, cost);
+  return cost;
+}
+
+/**
+ * Prices already measured, per parsed document (parsed documents are cached per query text, so the same
+ * request meets the same document): a price depends on the document, the operation name and the variables
+ * alone. Kept only for variables that are few and scalar, and a bounded number per document, so the
+ * memory stays small and a key costs less than the measurement it saves.
+ */
+const prices = new WeakMap<DocumentNode, Map<string, number | null>>();
+const PRICES_PER_DOCUMENT = 64;
+const KEYED_VARIABLES = 16;
+const KEYED_STRING = 256;
+
+function priceKey(operation: CostedOperation): string | null {
+  const variables = operation.variableValues ?? {};
+  const names = Object.keys(variables);
+  if (names.length > KEYED_VARIABLES) return null;
+  for (const name of names) {
+    const value = variables[name];
+    if (value !== null && typeof value === 'object') return null;
+    if (typeof value === 'string' && value.length > KEYED_STRING) return null;
+  }
+  return `${operation.operationName ?? ''}\u0000${JSON.stringify(variables)}`;
+}
+
+function measureCost(operation: CostedOperation): number | null {
   const document = withoutIntrospection(operation.document);
   const measure = (): number | null => {
     let cost: number | null = null;

@@ -1,4 +1,5 @@
-import { GraphQLError } from 'graphql';
+import type { GraphQLError } from 'graphql';
+import { callerError } from '../schema/caller-error.ts';
 
 /** The document and operation limits; each has its own setting and README entry. */
 export type LimitName = 'depth' | 'aliases' | 'tokens' | 'directives' | 'cost';
@@ -9,14 +10,14 @@ export type LimitName = 'depth' | 'aliases' | 'tokens' | 'directives' | 'cost';
  * application/graphql-response+json and 200 for one that accepts only application/json.
  */
 export function limitRefusal(limit: LimitName, message: string, value: number, bound: number): GraphQLError {
-  return new GraphQLError(message, {
+  return callerError(message, {
     extensions: { code: 'BAD_USER_INPUT', limit, value, bound, http: { spec: true, status: 400 } },
   });
 }
 
 /** Input the service will not take whatever the document: the same kind of request error. */
 export function inputRefusal(message: string): GraphQLError {
-  return new GraphQLError(message, {
+  return callerError(message, {
     extensions: { code: 'BAD_USER_INPUT', http: { spec: true, status: 400 } },
   });
 }
@@ -32,7 +33,7 @@ export function busyRefusal(
   message: string,
   retryAfterSeconds: number,
 ): GraphQLError {
-  return new GraphQLError(message, {
+  return callerError(message, {
     extensions: {
       code,
       limit,

@@ -3,7 +3,8 @@ import ComplexityPlugin from '@pothos/plugin-complexity';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
-import { GraphQLError, responsePathAsArray } from 'graphql';
+import { responsePathAsArray } from 'graphql';
+import { callerError } from './caller-error.ts';
 import type { Context } from './context-type.ts';
 import { defaultFieldCost } from './field-cost.ts';
 
@@ -29,9 +30,10 @@ export const builder = new SchemaBuilder<{
       staff: ctx.viewer?.role === 'staff',
     }),
     // Located at its field already: graphql then passes it on as it is, instead of wrapping it in another
-    // error whose making reads this one's stack (formatted through source maps: most of a refusal's cost).
+    // error whose making reads this one's stack (formatted through source maps). Without a stack of its
+    // own: it is the caller's doing.
     unauthorizedError: (_parent, ctx, info) =>
-      new GraphQLError(
+      callerError(
         ctx.viewer
           ? `Your role may not use ${info.parentType.name}.${info.fieldName}`
           : `Sign in to use ${info.parentType.name}.${info.fieldName}`,

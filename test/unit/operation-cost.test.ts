@@ -139,6 +139,24 @@ describe('the cost follows the variables, not the document', () => {
   it('variables that do not fit leave the refusal to execution', () => {
     expect(costOf(catalog, 'Catalog', { first: 'many' }, 'anonymous')).toBeNull();
   });
+
+  it('a price kept for one parsed document is never the price of other variables or another operation', () => {
+    const document = parse(catalog);
+    const price = (operationName: string, variables: Record<string, unknown>) =>
+      operationCost({ schema, document, operationName, variableValues: variables, contextValue: {} });
+    // More keys than one document keeps, asked twice each, in between the other operation of the file.
+    const firsts = Array.from({ length: 150 }, (_, i) => (i % 100) + 1);
+    const asked = [...firsts, ...firsts.reverse()].map((first) => [first, price('Catalog', { first })]);
+    for (const [first, cost] of asked) {
+      expect(cost).toBe(costOf(catalog, 'Catalog', { first }, 'anonymous'));
+    }
+    expect(price('ProductAvailability', { sku: 'A' })).toBe(
+      costOf(catalog, 'ProductAvailability', { sku: 'A' }, 'anonymous'),
+    );
+    expect(price('Catalog', { first: 'many' })).toBeNull();
+    expect(price('Catalog', { first: 7 })).toBe(costOf(catalog, 'Catalog', { first: 7 }, 'anonymous'));
+    expect(price('Catalog', { first: 7 })).not.toBe(price('Catalog', { first: 8 }));
+  });
 });
 
 describe('every list of the schema has a bound or an estimate', () => {
