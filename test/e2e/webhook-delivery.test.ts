@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { toGlobalId } from '../../src/schema/ids.ts';
@@ -153,6 +154,12 @@ describe('webhook delivery', () => {
     expect(rx.ids().indexOf(later.id)).toBe(4);
     const gaps = attempts.slice(1).map((a, i) => a.at - attempts[i]!.at);
     for (const [i, gap] of gaps.entries()) expect(gap).toBeGreaterThanOrEqual((50 * 2 ** i) / 2 - 5);
+    // The receiver sees the later event before the worker has recorded its answer.
+    await until('the later delivery recorded', async () =>
+      (await deliveryRows(t.database.db, endpoint.localId)).some(
+        (d) => d.eventId === later.id && d.status !== 'PENDING',
+      ),
+    );
     const rows = await deliveryRows(t.database.db, endpoint.localId);
     expect(rows.map((d) => [d.eventId, d.status, d.attempts])).toEqual([
       [failing.id, 'DEAD', 4],
@@ -236,6 +243,14 @@ describe('an endpoint that keeps failing', () => {
       const state = await endpointState();
       expect(state.disabledReason).toMatch(/^Failing since \d{4}-.*Z: HTTP 500$/);
       expect(state.failingSince).not.toBeNull();
+      // Recorded as staff disabling it would be, in the change log everyone follows.
+      const { rows: recorded } = await sql<{ payload: unknown }>`
+        SELECT payload FROM domain_event
+        WHERE type = 'WebhookEndpointUpdated' AND (payload->>'endpointId')::bigint = ${endpoint.localId}
+      `.execute(app.database.db);
+      expect(recorded.map((r) => r.payload)).toEqual([
+        { type: 'WebhookEndpointUpdated', endpointId: endpoint.localId, changed: ['enabled'], v: 1 },
+      ]);
       // Disabled: nothing more is sent.
       const count = rx.received.length;
       await new Promise((r) => setTimeout(r, 300));
