@@ -7,6 +7,7 @@ import * as customerCaps from './2026-11-30T00-01_customer_caps.ts';
 import * as outboxAndWebhooks from './2026-11-30T00-02_outbox_and_webhooks.ts';
 import * as alertsAndNotifications from './2026-11-30T00-03_alerts_and_notifications.ts';
 import * as alertBounds from './2026-11-30T00-04_alert_bounds.ts';
+import * as eventPayloadVersion from './2026-12-07T00-00_event_payload_version.ts';
 
 /** Every migration by name, in the order they apply. A new migration is a new file and a new line here. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-30T00-02_outbox_and_webhooks': outboxAndWebhooks,
   '2026-11-30T00-03_alerts_and_notifications': alertsAndNotifications,
   '2026-11-30T00-04_alert_bounds': alertBounds,
+  '2026-12-07T00-00_event_payload_version': eventPayloadVersion,
 };

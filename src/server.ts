@@ -11,6 +11,7 @@ import { backgroundDb, createDb } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { Writer } from './db/transaction.ts';
 import { ALERT_DEFAULTS } from './domain/alert-settings.ts';
+import { followCommits } from './events/after-commit.ts';
 import { LiveUpdates } from './events/live-updates.ts';
 import { graphiqlTour, renderGraphiQLOnDemand } from './graphiql.ts';
 import { readJsonBody, refuse } from './http/body.ts';
@@ -89,7 +90,7 @@ export function buildApp(config: AppConfig): App {
   });
   const writer = new Writer(db);
   const live = new LiveUpdates(
-    { db, writer, url: config.databaseUrl, pool, mergeWindowMs: config.mergeWindowMs },
+    { db, url: config.databaseUrl, pool, mergeWindowMs: config.mergeWindowMs },
     connectionLog,
   );
   const webhookSettings = config.webhooks ?? WEBHOOK_DEFAULTS;
@@ -101,14 +102,12 @@ export function buildApp(config: AppConfig): App {
     log: connectionLog,
     alertRetentionMs: alerts.retentionMs,
   });
-  const outbox = new OutboxRelay(backgroundDb(pool), {
+  const outbox = new OutboxRelay(writer.over(backgroundDb(pool)), {
     ...(config.outbox ?? OUTBOX_DEFAULTS),
     log: connectionLog,
-    onDeliveries: () => webhooks.poke(),
-    onNotifications: () => live.announce(),
   });
-  // This instance's own commits are relayed at once; other instances' at the next poll, or by them.
-  writer.onCommit(() => void outbox.poke());
+  // What follows each commit, whoever wrote it: src/events/after-commit.ts.
+  const unfollow = followCommits(writer, { live, outbox, webhooks });
   const edge = config.edge ?? edgeDefaults(config.production);
   const auth = createAuthenticator(config.jwtSecret, config.tokens ?? TOKEN_DEFAULTS);
   const roleOf = (authorization: string | null) =>
@@ -297,6 +296,7 @@ export function buildApp(config: AppConfig): App {
           wss?.close();
         },
         closeResources: async () => {
+          unfollow();
           await webhooks.stop();
           await outbox.stop();
           await gate.close();

@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
-import { type DomainEvent, productsOf } from '../rules/events.ts';
+import { type DomainEvent, EVENT_PAYLOAD_VERSION, productsOf } from '../rules/events.ts';
 import type { Db } from './connect.ts';
 import type { Database } from './types.ts';
 
@@ -26,9 +26,18 @@ export type CommitListener = (events: readonly DomainEvent[]) => void;
  * that holds a hot row lock keeps it one round trip shorter.
  */
 export class Writer {
-  private readonly listeners: CommitListener[] = [];
+  constructor(
+    readonly db: Db,
+    private readonly listeners: CommitListener[] = [],
+  ) {}
 
-  constructor(readonly db: Db) {}
+  /**
+   * A writer over another handle (background work on its own, uncounted handle) whose commits reach the
+   * same listeners: every commit, whoever writes it, is followed up in one place.
+   */
+  over(db: Db): Writer {
+    return new Writer(db, this.listeners);
+  }
 
   onCommit(listener: CommitListener): () => void {
     this.listeners.push(listener);
@@ -65,7 +74,8 @@ export class Writer {
 
 /**
  * The event rows, then COMMIT, as one simple-protocol query. Payloads can hold text a caller chose (a
- * customer id), so every value goes through the driver's literal escaping.
+ * customer id), so every value goes through the driver's literal escaping. Each payload carries its shape's
+ * version (`v`), checked where payloads are read back.
  */
 export function commitWithEvents(events: readonly DomainEvent[]): string {
   if (events.length === 0) return 'COMMIT';
@@ -73,7 +83,7 @@ export function commitWithEvents(events: readonly DomainEvent[]): string {
     const products = productsOf(event);
     for (const id of products) if (!Number.isSafeInteger(id)) throw new Error(`bad product id ${id}`);
     const ids = [...new Set(products)].sort((a, b) => a - b).join(',');
-    return `(${pg.escapeLiteral(event.type)}, '{${ids}}', ${pg.escapeLiteral(JSON.stringify(event))}::jsonb)`;
+    return `(${pg.escapeLiteral(event.type)}, '{${ids}}', ${pg.escapeLiteral(JSON.stringify({ ...event, v: EVENT_PAYLOAD_VERSION }))}::jsonb)`;
   });
   return `INSERT INTO domain_event (type, product_ids, payload) VALUES ${rows.join(',')}; COMMIT`;
 }

@@ -1,11 +1,11 @@
 import type { ColumnType, Generated } from 'kysely';
-import type { BackorderStatus, MovementKind, OrderStatus } from '../rules/stock-rules.ts';
+import type { BackorderPolicy, BackorderStatus, MovementKind, OrderStatus } from '../rules/stock-rules.ts';
 
 /** Row types as Postgres stores them. bigint ids arrive as JS numbers (see connect.ts). */
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 
-export type BackorderPolicyValue = 'ALLOW' | 'DENY';
+export type BackorderPolicyValue = BackorderPolicy;
 export type InboundStatusValue = 'OPEN' | 'RECEIVED' | 'CANCELLED';
 export type MovementKindValue = MovementKind;
 export type BackorderStatusValue = BackorderStatus;

@@ -9,7 +9,7 @@ import {
 } from '../db/repos/alerts.ts';
 import { lockStock } from '../db/repos/stock.ts';
 import type { WriteTx } from '../db/transaction.ts';
-import { availableUnits } from '../rules/stock-rules.ts';
+import { availableUnits, unitsForNewOrders } from '../rules/stock-rules.ts';
 import { AlertLimitError, NotFoundError, ProductAvailableError } from './errors.ts';
 import type { Actor } from './types.ts';
 
@@ -29,7 +29,7 @@ export async function notifyWhenAvailable(
   await lockCustomerRequests(tx, customer.id);
   const locked = (await lockStock(tx, [productId])).get(productId);
   if (!locked) throw new NotFoundError('Product');
-  if (availableUnits(locked.stock) > 0 && locked.stock.queueLength === 0) {
+  if (unitsForNewOrders(locked.stock) > 0) {
     throw new ProductAvailableError(productId, availableUnits(locked.stock));
   }
   const [open] = await findOpenRequests(tx.trx, customer.id, [productId]);

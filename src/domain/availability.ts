@@ -1,6 +1,6 @@
 import type { ProductRecord, StockRecord } from '../db/records.ts';
-import { availableUnits } from '../rules/stock-rules.ts';
-import { estimateCoverage, type OpenInbound } from './eta.ts';
+import { estimateCoverage, type OpenInbound } from '../rules/eta.ts';
+import { availableUnits, backorderRefusal, remainingCapacity } from '../rules/stock-rules.ts';
 
 /** What availability depends on: the product's policy and the stock row's counters. */
 type ProductView = Pick<
@@ -11,19 +11,11 @@ type StockView = Pick<StockRecord, 'onHand' | 'allocated' | 'unitsOnBackorder'>;
 
 export type AvailabilityStatus = 'IN_STOCK' | 'LOW_STOCK' | 'BACKORDER' | 'OUT_OF_STOCK';
 
-export { availableUnits };
-
-/** What is left under backorderLimit; null when there is no cap. */
-export function remainingCapacity(product: ProductView, stock: StockView): number | null {
-  if (product.backorderLimit === null) return null;
-  return Math.max(0, product.backorderLimit - stock.unitsOnBackorder);
-}
+export { availableUnits, remainingCapacity };
 
 /** Whether a backorder of `units` would be accepted now (policy and cap; the customer's consent aside). */
 export function canBackorder(product: ProductView, stock: StockView, units: number): boolean {
-  if (product.backorderPolicy !== 'ALLOW') return false;
-  const capacity = remainingCapacity(product, stock);
-  return capacity === null || units <= capacity;
+  return backorderRefusal(product, stock, units) === null;
 }
 
 export function availabilityStatus(product: ProductView, stock: StockView): AvailabilityStatus {

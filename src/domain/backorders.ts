@@ -3,7 +3,7 @@ import { cancelBackorderRow, lockBackorder } from '../db/repos/backorders.ts';
 import { lockOrder, refreshOrderOpen } from '../db/repos/orders.ts';
 import { lockStock } from '../db/repos/stock.ts';
 import type { WriteTx } from '../db/transaction.ts';
-import { canCancel, cancelEffect } from '../rules/stock-rules.ts';
+import { CANCELLED_BACKORDER_STATUS, canCancel, cancelEffect } from '../rules/stock-rules.ts';
 import { BackorderNotCancellableError, NotFoundError } from './errors.ts';
 import { changeStock } from './queue.ts';
 import type { Actor } from './types.ts';
@@ -43,5 +43,5 @@ export async function cancelBackorder(
     queue: { length: effect.leftQueue ? -1 : 0, units: -effect.missing },
   });
   await refreshOrderOpen(tx, current.orderId);
-  return { ...current, status: 'CANCELLED', quantityAllocated: current.quantityShipped };
+  return { ...current, status: CANCELLED_BACKORDER_STATUS, quantityAllocated: current.quantityShipped };
 }

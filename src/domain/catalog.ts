@@ -10,7 +10,7 @@ import type { WriteTx } from '../db/transaction.ts';
 import { DuplicateSkuError, NotFoundError } from './errors.ts';
 
 export async function createProduct(tx: WriteTx, input: NewProduct): Promise<ProductRecord> {
-  const product = await insertProduct(tx.trx, input);
+  const product = await insertProduct(tx, input);
   if (!product) throw new DuplicateSkuError(input.sku);
   tx.record({ type: 'ProductCreated', productId: product.id });
   return product;
@@ -23,7 +23,7 @@ export async function createProduct(tx: WriteTx, input: NewProduct): Promise<Pro
 export async function updateProduct(tx: WriteTx, id: number, patch: ProductPatch): Promise<ProductRecord> {
   // Checkouts read policy and cap under the stock row lock: take it, so none decides on the old rules.
   await lockStock(tx, [id]);
-  const product = await updateRow(tx.trx, id, patch);
+  const product = await updateRow(tx, id, patch);
   if (!product) throw new NotFoundError('Product');
   tx.record({ type: 'ProductUpdated', productId: product.id, changed: Object.keys(patch).sort() });
   return product;

@@ -2,6 +2,7 @@ import type { InboundRecord } from '../db/records.ts';
 import { insertInbound, lockInbound, updateInbound as updateRow } from '../db/repos/inbound.ts';
 import { findProductsByIds } from '../db/repos/products.ts';
 import type { WriteTx } from '../db/transaction.ts';
+import { inboundComplete } from '../rules/stock-rules.ts';
 import { InboundClosedError, InboundQuantityError, NotFoundError } from './errors.ts';
 
 /**
@@ -36,7 +37,9 @@ export async function updateInbound(
     throw new InboundQuantityError(inbound.id, inbound.quantityReceived);
   }
   // Lowering the quantity to what was already received completes the shipment.
-  const complete = input.quantity !== undefined && input.quantity === inbound.quantityReceived;
+  const complete =
+    input.quantity !== undefined &&
+    inboundComplete({ quantity: input.quantity, quantityReceived: inbound.quantityReceived });
   const updated = await updateRow(tx, inbound.id, {
     ...(input.quantity !== undefined ? { quantity: input.quantity } : {}),
     ...(input.expectedAt !== undefined ? { expectedAt: input.expectedAt } : {}),

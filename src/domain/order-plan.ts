@@ -1,8 +1,13 @@
 import type { StockRecord } from '../db/records.ts';
 import type { PlannedLine } from '../db/repos/orders.ts';
 import type { LockedStock } from '../db/repos/stock.ts';
-import { MAX_TOTAL, totalOverflow } from '../rules/stock-rules.ts';
-import { availableUnits, remainingCapacity } from './availability.ts';
+import {
+  afterCheckoutLine,
+  backorderRefusal,
+  MAX_TOTAL,
+  totalOverflow,
+  unitsForNewOrders,
+} from '../rules/stock-rules.ts';
 import { BackorderLimitError, BackorderNotAllowedError, NotFoundError, TotalLimitError } from './errors.ts';
 
 export interface OrderLineInput {
@@ -36,28 +41,23 @@ export function planOrder(
     if (!entry) return { refusal: { kind: 'error', error: new NotFoundError('Product') } };
     const { product } = entry;
     const stock = running.get(product.id) ?? entry.stock;
-    const available = stock.queueLength > 0 ? 0 : availableUnits(stock);
+    const available = unitsForNewOrders(stock);
     const taken = Math.min(line.quantity, available);
     const rest = line.quantity - taken;
     if (rest > 0) {
       if (!acceptBackorder) {
         return { refusal: { kind: 'insufficient', productId: product.id, available, missing: rest, stock } };
       }
-      if (product.backorderPolicy !== 'ALLOW') {
+      const refused = backorderRefusal(product, stock, rest);
+      if (refused?.kind === 'NOT_ALLOWED') {
         return { refusal: { kind: 'error', error: new BackorderNotAllowedError(product.id) } };
       }
-      const capacity = remainingCapacity(product, stock);
-      if (capacity !== null && rest > capacity) {
-        return { refusal: { kind: 'error', error: new BackorderLimitError(product.id, capacity) } };
+      if (refused?.kind === 'LIMIT') {
+        return { refusal: { kind: 'error', error: new BackorderLimitError(product.id, refused.capacity) } };
       }
     }
     planned.push({ position, productId: product.id, quantity: line.quantity, taken, rest });
-    running.set(product.id, {
-      ...stock,
-      allocated: stock.allocated + taken,
-      queueLength: stock.queueLength + (rest > 0 ? 1 : 0),
-      unitsOnBackorder: stock.unitsOnBackorder + rest,
-    });
+    running.set(product.id, afterCheckoutLine(stock, { taken, rest }));
   }
   // Every line fits: the product's totals after the whole order must still be countable.
   for (const [productId, after] of running) {

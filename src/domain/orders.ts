@@ -15,6 +15,7 @@ import {
 } from '../db/repos/orders.ts';
 import { applyStockChanges, lockStock } from '../db/repos/stock.ts';
 import type { WriteTx } from '../db/transaction.ts';
+import { estimateCoverage, toOpenInbound } from '../rules/eta.ts';
 import { customerCapBreach, customerCapInForce, MAX_PER_CUSTOMER_DEFAULT } from '../rules/stock-rules.ts';
 import { canBackorder } from './availability.ts';
 import {
@@ -24,7 +25,6 @@ import {
   NotFoundError,
   NothingToShipError,
 } from './errors.ts';
-import { estimateCoverage, toOpenInbound } from './eta.ts';
 import { type OrderLineInput, planOrder } from './order-plan.ts';
 import { recordCrossing } from './queue.ts';
 import type { Actor } from './types.ts';

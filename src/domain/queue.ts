@@ -2,7 +2,13 @@ import type { StockRecord } from '../db/records.ts';
 import { allocateToQueue, type Fill } from '../db/repos/backorders.ts';
 import { applyStockChanges, type LockedStock, type NewMovement } from '../db/repos/stock.ts';
 import type { WriteTx } from '../db/transaction.ts';
-import { availableUnits, stockLevelCrossing } from '../rules/stock-rules.ts';
+import {
+  afterFill,
+  availableUnits,
+  isFilled,
+  stockLevelCrossing,
+  unitsForQueue,
+} from '../rules/stock-rules.ts';
 import { fulfilRequestsOf } from './alerts.ts';
 import type { Actor } from './types.ts';
 
@@ -67,7 +73,7 @@ async function moveUnits(
     },
   ]);
   const stock = changed!;
-  const units = stock.queueLength > 0 ? Math.min(availableUnits(stock), stock.unitsOnBackorder) : 0;
+  const units = unitsForQueue(stock);
   if (units === 0) return { stock, fill: null };
   const fill = await allocateToQueue(tx, { productId, units, actor: actor.id });
   if (!fill) return { stock, fill: null };
@@ -77,7 +83,7 @@ async function moveUnits(
   let completed = 0;
   for (const a of fill.allocations) {
     granted += a.quantity;
-    if (a.status === 'ALLOCATED') completed++;
+    if (isFilled(a.status)) completed++;
   }
   tx.record({
     type: 'QueueFilled',
@@ -92,13 +98,5 @@ async function moveUnits(
     lastUnits: last.quantity,
   });
   // The fill moved the counters under the same lock: what they are now follows exactly.
-  return {
-    stock: {
-      ...stock,
-      allocated: stock.allocated + granted,
-      queueLength: stock.queueLength - completed,
-      unitsOnBackorder: stock.unitsOnBackorder - granted,
-    },
-    fill,
-  };
+  return { stock: afterFill(stock, { units: granted, completed }), fill };
 }

@@ -3,7 +3,7 @@ import type { Allocation } from '../db/repos/backorders.ts';
 import { lockInbound, updateInbound } from '../db/repos/inbound.ts';
 import { lockStock } from '../db/repos/stock.ts';
 import type { WriteTx } from '../db/transaction.ts';
-import { MAX_TOTAL, totalOverflow } from '../rules/stock-rules.ts';
+import { inboundComplete, MAX_TOTAL, totalOverflow } from '../rules/stock-rules.ts';
 import {
   InboundClosedError,
   InboundProductMismatchError,
@@ -52,7 +52,9 @@ export async function receiveStock(
     const received = inbound.quantityReceived + input.quantity;
     await updateInbound(tx, inbound.id, {
       quantityReceived: received,
-      ...(received >= inbound.quantity ? { status: 'RECEIVED' as const } : {}),
+      ...(inboundComplete({ quantity: inbound.quantity, quantityReceived: received })
+        ? { status: 'RECEIVED' as const }
+        : {}),
     });
     reference = `inbound:${inbound.id}`;
   }

@@ -1,5 +1,5 @@
 import type { Db } from '../db/connect.ts';
-import type { Writer } from '../db/transaction.ts';
+import type { DomainEvent } from '../rules/events.ts';
 import { ChangeFeed } from './change-feed.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { LiveHub } from './live-hub.ts';
@@ -29,14 +29,12 @@ export class LiveUpdates {
   readonly wakeup: Wakeup;
   private poll: unknown;
   private stopped = false;
-  private unsubscribe: (() => void) | undefined;
   private readonly clock: Clock;
   private readonly feedOutage: OutageLog;
 
   constructor(
     deps: {
       db: Db;
-      writer: Writer;
       url: string;
       /** Where wake-ups are sent from: any connection outside the write transactions. */
       pool: { query(text: string): Promise<unknown> };
@@ -63,11 +61,15 @@ export class LiveUpdates {
     );
     this.feedOutage = new OutageLog('reading the change log', log, now);
     this.wakeup = new Wakeup(deps.url, deps.pool, () => this.read(), log, this.clock);
-    this.unsubscribe = deps.writer.onCommit(() => {
-      // Nobody watching here: the poll keeps the feed's place; other instances still need the wake-up.
-      if (this.hub.watchedProducts() > 0) this.read();
-      this.wakeup.notify();
-    });
+  }
+
+  /** After a commit on this instance: read it here at once if anyone here may care, and wake the others. */
+  committed(events: readonly DomainEvent[]): void {
+    if (this.stopped) return;
+    // Nobody watching here: the poll keeps the feed's place; other instances still need the wake-up.
+    if (this.hub.watchedProducts() > 0 || events.some((e) => e.type === 'NotificationsAdded'))
+      void this.read();
+    this.wakeup.notify();
   }
 
   /** Reads the change log now; a failure is logged once per outage, and the next poll tries again. */
@@ -76,12 +78,6 @@ export class LiveUpdates {
       () => this.feedOutage.succeeded(),
       (err: Error) => this.feedOutage.failed(err),
     );
-  }
-
-  /** A change written outside the writer (the relay's notifications): read it here, wake the others. */
-  announce(): void {
-    void this.read();
-    this.wakeup.notify();
   }
 
   async start(): Promise<void> {
@@ -102,7 +98,6 @@ export class LiveUpdates {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.poll !== undefined) this.clock.clearTimeout(this.poll);
-    this.unsubscribe?.();
     this.hub.stop();
     this.notifications.stop();
     await this.wakeup.stop();

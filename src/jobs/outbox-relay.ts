@@ -1,4 +1,3 @@
-import type { Db } from '../db/connect.ts';
 import { type QueueRank, rankWholeQueue } from '../db/repos/backorders.ts';
 import { readEventsAfter, type StoredEvent } from '../db/repos/changes.ts';
 import { insertNotifications } from '../db/repos/notifications.ts';
@@ -12,8 +11,7 @@ import {
   reserveSubjectSequences,
   saveEtaNotices,
 } from '../db/repos/outbox.ts';
-import type { Executor } from '../db/transaction.ts';
-import { backorderEtaBasis, type EtaBasis, etaAt, etaMoved } from '../domain/eta.ts';
+import type { Writer, WriteTx } from '../db/transaction.ts';
 import { HOLE_TTL_MS } from '../events/change-feed.ts';
 import { type Clock, systemClock } from '../events/clock.ts';
 import { OutageLog } from '../events/outage-log.ts';
@@ -23,12 +21,11 @@ import { isCustomerEvent, notificationMessage } from '../read/notification-messa
 import { type PublicEventDraft, publicEventsOf } from '../read/public-events.ts';
 import { backorderState } from '../read/public-state.ts';
 import { Readers } from '../read/readers.ts';
-import type { DomainEvent } from '../rules/events.ts';
+import { backorderEtaBasis, type EtaBasis, etaAt, etaMoveToTell, movesEtas } from '../rules/eta.ts';
 import { PAYLOAD_VERSION } from '../rules/public-events.ts';
 
 /** Source events relayed per transaction. */
 const BATCH = 500;
-const HOUR_MS = 3_600_000;
 
 export interface OutboxRelayOptions {
   /** How far an ETA must move before the customer's systems hear of it. */
@@ -36,30 +33,7 @@ export interface OutboxRelayOptions {
   /** How often the log is read without a poke (other instances' writes). */
   pollMs: number;
   log: { info?(message: string): void; warn(message: string, detail?: unknown): void };
-  /** Called after a batch queued deliveries, so workers send them at once. */
-  onDeliveries?: () => void;
-  /** Called after a batch added notifications to customers' feeds, so live feeds push them at once. */
-  onNotifications?: () => void;
   clock?: Clock;
-}
-
-/** Whether an event can move the ETAs of a product's queue (its supply, lead time, or who is ahead). */
-function movesEtas(event: DomainEvent): number | null {
-  switch (event.type) {
-    case 'StockReceived':
-    case 'QueueFilled':
-    case 'InboundScheduled':
-    case 'InboundUpdated':
-    case 'InboundCancelled':
-    case 'BackorderCancelled':
-      return event.productId;
-    case 'StockAdjusted':
-      return event.delta > 0 ? event.productId : null;
-    case 'ProductUpdated':
-      return event.changed.includes('restockLeadTimeDays') ? event.productId : null;
-    default:
-      return null;
-  }
 }
 
 const toBasis = (n: { eta: Date | null; leadDays: number | null }): EtaBasis =>
@@ -88,9 +62,12 @@ export class OutboxRelay {
   /** Sequence numbers missing below a newer event, and when they were first seen missing. */
   private readonly holes = new Map<number, number>();
   relayed = 0;
+  /** Told after a batch queued deliveries, so workers send them at once. */
+  onDeliveries: (() => void) | undefined;
 
+  /** `writer`: the relay's batches are writes like any other (their notifications are recorded events). */
   constructor(
-    private readonly db: Db,
+    private readonly writer: Writer,
     private readonly options: OutboxRelayOptions,
   ) {
     this.clock = options.clock ?? systemClock;
@@ -132,23 +109,22 @@ export class OutboxRelay {
 
   /** One batch in one transaction; returns how many source events it relayed (0: nothing, or busy). */
   async relayOnce(): Promise<number> {
-    const { relayed, deliveries, notified } = await this.db.transaction().execute(async (trx) => {
-      const cursor = await lockRelayCursor(trx);
-      if (cursor === null) return { relayed: 0, deliveries: 0, notified: false };
-      const ready = this.inOrder(cursor, await readEventsAfter(trx, cursor, BATCH));
-      if (ready.length === 0) return { relayed: 0, deliveries: 0, notified: false };
+    const { relayed, deliveries } = await this.writer.run(async (tx) => {
+      const cursor = await lockRelayCursor(tx);
+      if (cursor === null) return { relayed: 0, deliveries: 0 };
+      const ready = this.inOrder(cursor, await readEventsAfter(tx.trx, cursor, BATCH));
+      if (ready.length === 0) return { relayed: 0, deliveries: 0 };
       const now = new Date(this.clock.now());
-      const readers = new Readers(trx);
+      const readers = new Readers(tx.trx);
       const drafts = (await Promise.all(ready.map((e) => publicEventsOf(readers, e, now)))).flat();
-      drafts.push(...(await this.etaMoves(trx, readers, ready, drafts, now)));
-      const deliveries = await insertOutboxEvents(trx, await numbered(trx, drafts, now));
-      const notified = await addToFeeds(trx, readers, drafts);
-      await moveRelayCursor(trx, ready.at(-1)!.seq);
-      return { relayed: ready.length, deliveries, notified };
+      drafts.push(...(await this.etaMoves(tx, readers, ready, drafts, now)));
+      const deliveries = await insertOutboxEvents(tx, await numbered(tx, drafts, now));
+      await addToFeeds(tx, readers, drafts);
+      await moveRelayCursor(tx, ready.at(-1)!.seq);
+      return { relayed: ready.length, deliveries };
     });
     this.relayed += relayed;
-    if (deliveries > 0) this.options.onDeliveries?.();
-    if (notified) this.options.onNotifications?.();
+    if (deliveries > 0) this.onDeliveries?.();
     return relayed;
   }
 
@@ -180,7 +156,7 @@ export class OutboxRelay {
    * is announced (at most once an hour per backorder); a new backorder's first basis is recorded quietly.
    */
   private async etaMoves(
-    ex: Executor,
+    tx: WriteTx,
     readers: Readers,
     events: StoredEvent[],
     drafts: PublicEventDraft[],
@@ -219,13 +195,13 @@ export class OutboxRelay {
       const [product, inbound, queue] = await Promise.all([
         readers.product.load(productId),
         readers.openInbound.load(productId),
-        rankWholeQueue(ex, productId),
+        rankWholeQueue(tx.trx, productId),
       ]);
       if (!product) continue;
       const known = new Map(
         (
           await findEtaNotices(
-            ex,
+            tx.trx,
             queue.map((r) => r.id),
           )
         ).map((n) => [n.backorderId, n]),
@@ -238,8 +214,8 @@ export class OutboxRelay {
           if (!told.has(rank.id)) notices.push(toNotice(rank.id, basis, new Date(0)));
           continue;
         }
-        if (now.getTime() - notice.notifiedAt.getTime() < HOUR_MS) continue;
-        if (!etaMoved(toBasis(notice), basis, now, this.options.etaMarginMs)) continue;
+        const last = { basis: toBasis(notice), notifiedAt: notice.notifiedAt };
+        if (!etaMoveToTell(last, basis, now, this.options.etaMarginMs)) continue;
         readers.queueRank.prime(rank.id, rank);
         movedHere.push({ rank, basis, notice });
       }
@@ -263,16 +239,16 @@ export class OutboxRelay {
         });
       }
     }
-    await saveEtaNotices(ex, notices);
+    await saveEtaNotices(tx, notices);
     return moved;
   }
 }
 
 /** Numbers each draft within its subject and writes the exact body every delivery will send. */
-async function numbered(ex: Executor, drafts: PublicEventDraft[], now: Date): Promise<NewOutboxEvent[]> {
+async function numbered(tx: WriteTx, drafts: PublicEventDraft[], now: Date): Promise<NewOutboxEvent[]> {
   const counts = new Map<string, number>();
   for (const d of drafts) counts.set(d.subject, (counts.get(d.subject) ?? 0) + 1);
-  const last = await reserveSubjectSequences(ex, counts);
+  const last = await reserveSubjectSequences(tx, counts);
   const next = new Map<string, number>();
   for (const [subject, n] of counts) next.set(subject, last.get(subject)! - n + 1);
   return drafts.map((d) => {
@@ -303,10 +279,10 @@ async function numbered(ex: Executor, drafts: PublicEventDraft[], now: Date): Pr
 }
 
 /**
- * Puts every event about a customer into that customer's feed, and tells every instance (through the
- * event log its change feed reads) which notifications are new, so each pushes them to its own sockets.
+ * Puts every event about a customer into that customer's feed, and records which notifications are new:
+ * every instance's change feed reads the event and pushes them to its own sockets.
  */
-async function addToFeeds(ex: Executor, readers: Readers, drafts: PublicEventDraft[]): Promise<boolean> {
+async function addToFeeds(tx: WriteTx, readers: Readers, drafts: PublicEventDraft[]): Promise<void> {
   const notifications = await Promise.all(
     drafts.filter(isCustomerEvent).map(async (d) => {
       const [kind, id] = d.subject.split(':');
@@ -323,12 +299,6 @@ async function addToFeeds(ex: Executor, readers: Readers, drafts: PublicEventDra
       };
     }),
   );
-  const added = await insertNotifications(ex, notifications);
-  if (!added) return false;
-  const event: DomainEvent = { type: 'NotificationsAdded', ...added };
-  await ex
-    .insertInto('domain_event')
-    .values({ type: event.type, product_ids: [], payload: JSON.stringify(event) })
-    .execute();
-  return true;
+  const added = await insertNotifications(tx, notifications);
+  if (added) tx.record({ type: 'NotificationsAdded', ...added });
 }

@@ -13,7 +13,7 @@ import {
 import type { Writer } from '../db/transaction.ts';
 import { OutageLog } from '../events/outage-log.ts';
 import { SingleFlight } from '../events/single-flight.ts';
-import type { WebhookEvent } from '../rules/events.ts';
+import type { DomainEvent, WebhookEvent } from '../rules/events.ts';
 import type { AddressPolicy } from '../rules/webhook-addresses.ts';
 import { backoffMs, isExhausted, type RetryPolicy } from '../rules/webhook-retry.ts';
 import { guardedLookup, type SendResult, sendWebhook } from './webhook-send.ts';
@@ -57,7 +57,7 @@ export class WebhookDeliveryWorker {
   private readonly retry: RetryPolicy;
   private readonly outage: OutageLog;
   private timer: NodeJS.Timeout | undefined;
-  private unsubscribe: (() => void) | undefined;
+  private started = false;
   /** One claim-and-send at a time; a poke while one runs asks for one more right after it. */
   private readonly runs = new SingleFlight(async () => {
     if (!this.stopped) await this.claimAndSend();
@@ -66,7 +66,8 @@ export class WebhookDeliveryWorker {
   /** Deliveries settled by this instance (tests and benchmarks read it). */
   delivered = 0;
 
-  constructor(private readonly deps: { db: Db; writer?: Writer; settings: WebhookSettings; log: Log }) {
+  /** `writer`: settling a failure can disable the endpoint, a change recorded like a staff update. */
+  constructor(private readonly deps: { db: Db; writer: Writer; settings: WebhookSettings; log: Log }) {
     const s = deps.settings;
     this.addresses = { allowLoopback: s.allowLoopback, allowPrivate: s.allowPrivate };
     this.lookup = guardedLookup(this.addresses);
@@ -79,10 +80,13 @@ export class WebhookDeliveryWorker {
   start(): void {
     this.timer = setInterval(() => this.poke(), this.deps.settings.pollMs);
     this.timer.unref();
-    this.unsubscribe = this.deps.writer?.onCommit((events) => {
-      if (events.some((e) => WAKING.has(e.type as WebhookEvent['type']))) this.poke();
-    });
+    this.started = true;
     this.poke();
+  }
+
+  /** After a commit: a staff change may have made something sendable now. */
+  committed(events: readonly DomainEvent[]): void {
+    if (this.started && events.some((e) => WAKING.has(e.type as WebhookEvent['type']))) this.poke();
   }
 
   /** Looks for due deliveries now (new ones were queued, or capacity came free). */
@@ -95,7 +99,6 @@ export class WebhookDeliveryWorker {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
-    this.unsubscribe?.();
     this.abort.abort();
     await this.runs.current;
     await Promise.allSettled([...this.inFlight.values()]);
@@ -163,15 +166,22 @@ export class WebhookDeliveryWorker {
       return;
     }
     const attempts = d.attempts + 1;
-    const outcome = await markFailed(this.deps.db, {
-      id: d.id,
-      endpointId: d.endpointId,
-      status: result.status,
-      error: result.error ?? 'failed',
-      durationMs: result.durationMs,
-      dead: isExhausted(attempts, this.retry),
-      retryInMs: backoffMs(attempts, this.retry),
-      disableAfterMs: s.disableAfterMs,
+    const outcome = await this.deps.writer.run(async (tx) => {
+      const outcome = await markFailed(tx, {
+        id: d.id,
+        endpointId: d.endpointId,
+        status: result.status,
+        error: result.error ?? 'failed',
+        durationMs: result.durationMs,
+        dead: isExhausted(attempts, this.retry),
+        retryInMs: backoffMs(attempts, this.retry),
+        disableAfterMs: s.disableAfterMs,
+      });
+      // The same event as staff disabling it: the endpoint's change reaches everyone who follows them.
+      if (outcome.disabledReason) {
+        tx.record({ type: 'WebhookEndpointUpdated', endpointId: d.endpointId, changed: ['enabled'] });
+      }
+      return outcome;
     });
     if (outcome.dead) {
       this.deps.log.warn(`webhook delivery ${d.id} (${d.eventId}) gave up after ${attempts} attempts`);

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { backgroundDb } from '../db/connect.ts';
 import type { Writer } from '../db/transaction.ts';
+import type { DomainEvent } from '../rules/events.ts';
 import { Retention } from './retention.ts';
 import { WebhookDeliveryWorker } from './webhook-delivery.ts';
 import type { WebhookSettings } from './webhook-settings.ts';
@@ -20,7 +21,8 @@ export class WebhookJobs {
 
   /**
    * `pool` is the instance's own: the jobs share its connections, but their statements run on a handle of
-   * their own, so they are not counted as the statements of requests.
+   * their own, so they are not counted as the statements of requests. Their writes go through `writer`
+   * over that handle, so their commits are followed up like any other.
    */
   constructor(deps: {
     pool: pg.Pool;
@@ -32,7 +34,7 @@ export class WebhookJobs {
   }) {
     if (!deps.settings.worker) return;
     const db = backgroundDb(deps.pool);
-    this.worker = new WebhookDeliveryWorker({ ...deps, db });
+    this.worker = new WebhookDeliveryWorker({ ...deps, db, writer: deps.writer.over(db) });
     this.retention = new Retention({
       db,
       retentionMs: deps.settings.retentionMs,
@@ -50,6 +52,11 @@ export class WebhookJobs {
   /** New deliveries were queued: look for them now rather than at the next poll. */
   poke(): void {
     this.worker?.poke();
+  }
+
+  /** After a commit: staff changes can make deliveries sendable at once. */
+  committed(events: readonly DomainEvent[]): void {
+    this.worker?.committed(events);
   }
 
   async stop(): Promise<void> {

@@ -1,7 +1,7 @@
 import type { BackorderRecord, OrderLineRecord, OrderRecord } from '../db/records.ts';
 import type { QueueRank } from '../db/repos/backorders.ts';
 import type { PlacedOrder } from '../domain/orders.ts';
-import { orderStatus } from '../rules/stock-rules.ts';
+import { NEW_BACKORDER_STATUS, orderStatus, placeAtTail } from '../rules/stock-rules.ts';
 import type { Readers } from './readers.ts';
 
 /**
@@ -37,19 +37,12 @@ export function primePlacedOrder(readers: Readers, placed: PlacedOrder): void {
       quantity: line.rest,
       quantityAllocated: 0,
       quantityShipped: 0,
-      status: 'WAITING',
+      status: NEW_BACKORDER_STATUS,
       createdAt: w.backorderCreatedAt!,
     };
     backorders.push(backorder);
     const queue = queues.get(line.productId) ?? { length: 0, units: 0 };
-    // It joined the tail: everyone already queued is ahead of it.
-    joined.push({
-      id: backorder.id,
-      productId: line.productId,
-      position: queue.length + 1,
-      unitsAhead: queue.units,
-      missing: line.rest,
-    });
+    joined.push({ id: backorder.id, productId: line.productId, ...placeAtTail(queue, line.rest) });
     queues.set(line.productId, { length: queue.length + 1, units: queue.units + line.rest });
   }
   const order: OrderRecord = {

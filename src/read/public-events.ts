@@ -1,6 +1,7 @@
 import type { StoredEvent } from '../db/repos/changes.ts';
 import type { QueueFilled } from '../rules/events.ts';
 import type { PublicEventType } from '../rules/public-events.ts';
+import { fillCompletes } from '../rules/stock-rules.ts';
 import { expandFill } from './fill-expansion.ts';
 import { globalId } from './global-id.ts';
 import { backorderState, orderState, productState } from './public-state.ts';
@@ -58,11 +59,9 @@ async function backorderEvent(
 
 async function fillEvents(readers: Readers, seq: number, event: QueueFilled, now: Date) {
   const served = await expandFill(readers, seq, event);
-  const last = served.length - 1;
   const events = await Promise.all(
     served.map((s, i) => {
-      // Only the last backorder a fill serves can be left partly allocated.
-      const complete = i < last || event.completed === event.backorders;
+      const complete = fillCompletes(i, served.length, event);
       const type = complete ? 'backorder.allocated' : 'backorder.partially_allocated';
       return backorderEvent(readers, seq, type, s.backorderId, event.productId, now, {
         unitsAllocatedNow: s.units,

@@ -43,7 +43,7 @@ import { findProductsByIds, findProductsBySkus, listProductsBySku } from '../db/
 import { findStockByProductIds, listMovements } from '../db/repos/stock.ts';
 import type { BackorderStatusValue, OrderStatusValue } from '../db/types.ts';
 import { estimateAvailableAt } from '../domain/availability.ts';
-import { backorderEta, toOpenInbound } from '../domain/eta.ts';
+import { backorderEta, toOpenInbound } from '../rules/eta.ts';
 import { andThen, both, byKey, groupBy, Loader, type MaybePromise } from './loader.ts';
 import type { OperationWork } from './operation-work.ts';
 import { WebhookReaders } from './webhooks.ts';

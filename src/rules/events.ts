@@ -103,6 +103,31 @@ export interface QueueFilled {
 
 export type DomainEventType = DomainEvent['type'];
 
+/**
+ * The shape of a stored event's payload (its `v` field). Bump it, with a migration, when a stored event
+ * changes shape, so a release that does not know the new shape says so instead of misreading it.
+ */
+export const EVENT_PAYLOAD_VERSION = 1;
+
+/** A stored payload written in a shape this release does not know (by a newer release). */
+export class UnknownEventVersionError extends Error {
+  constructor(
+    readonly seq: number,
+    readonly version: unknown,
+  ) {
+    super(
+      `domain event ${seq} has payload version ${JSON.stringify(version)}; this release reads ${EVENT_PAYLOAD_VERSION}`,
+    );
+  }
+}
+
+/** The event a stored payload holds; rows from before versioning (no `v`) are version 1. */
+export function eventOfPayload(seq: number, payload: unknown): DomainEvent {
+  const { v = 1, ...event } = payload as { v?: unknown } & Record<string, unknown>;
+  if (v !== EVENT_PAYLOAD_VERSION) throw new UnknownEventVersionError(seq, v);
+  return event as unknown as DomainEvent;
+}
+
 /** The products an event touched: what live updates recompute. */
 export function productsOf(event: DomainEvent): number[] {
   switch (event.type) {

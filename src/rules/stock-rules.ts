@@ -36,16 +36,124 @@ export function isQueued(status: BackorderStatus): boolean {
 }
 
 const quoted = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
+const prefix = (alias?: string) => (alias ? `${alias}.` : '');
 
 /**
  * SQL: the backorder (optionally through a table alias) is in its product's queue. The partial indexes on
  * the queue are declared with this very predicate (a test compares them), so the planner can use them.
  */
 export function queued(alias?: string): RawBuilder<boolean> {
-  return sql.raw(`${alias ? `${alias}.` : ''}status IN (${quoted(QUEUED_STATUSES)})`);
+  return sql.raw(`${prefix(alias)}status IN (${quoted(QUEUED_STATUSES)})`);
+}
+
+/** The units a backorder still misses: its place in the queue's unit count. */
+export function missingUnits(b: { quantity: number; quantityAllocated: number }): number {
+  return b.quantity - b.quantityAllocated;
+}
+
+/** SQL: missingUnits over the backorder (optionally through a table alias). */
+export function missingSql(alias?: string): RawBuilder<number> {
+  return sql.raw(`${prefix(alias)}quantity - ${prefix(alias)}quantity_allocated`);
+}
+
+// ---- Queue order and rank ---------------------------------------------------------------------------
+
+/** Where a queued backorder stands: its 1-based position and the units still missed ahead of it. */
+export interface QueuePlace {
+  position: number;
+  unitsAhead: number;
+  missing: number;
+}
+
+/**
+ * The queue is served in backorder id order (ids follow the moment each joined, under the stock lock).
+ * SQL: the window of that order, over one product's queue or partitioned by product.
+ */
+export function queueWindowSql(alias?: string, byProduct = false): RawBuilder<unknown> {
+  const partition = byProduct ? `PARTITION BY ${prefix(alias)}product_id ` : '';
+  return sql.raw(`(${partition}ORDER BY ${prefix(alias)}id)`);
+}
+
+/** SQL: a queued backorder's position over the queue window named `window`. */
+export function queuePositionSql(window = 'w'): RawBuilder<number> {
+  return sql.raw(`row_number() OVER ${window}`);
+}
+
+/** SQL: the units missed ahead of a queued backorder over the queue window named `window`. */
+export function unitsAheadSql(alias?: string, window = 'w'): RawBuilder<number> {
+  const missing = missingSql(alias);
+  return sql<number>`(sum(${missing}) OVER ${sql.raw(window)}) - (${missing})`;
+}
+
+/** The places of a queue's backorders, given in queue order (what queuePositionSql/unitsAheadSql compute). */
+export function rankQueue<T extends { quantity: number; quantityAllocated: number }>(
+  queue: readonly T[],
+): QueuePlace[] {
+  let unitsAhead = 0;
+  return queue.map((b, i) => {
+    const missing = missingUnits(b);
+    const place = { position: i + 1, unitsAhead, missing };
+    unitsAhead += missing;
+    return place;
+  });
+}
+
+/** The place of a backorder joining the tail of a queue: everyone already queued is ahead of it. */
+export function placeAtTail(queue: { length: number; units: number }, missing: number): QueuePlace {
+  return { position: queue.length + 1, unitsAhead: queue.units, missing };
+}
+
+// ---- Units go to the queue first --------------------------------------------------------------------
+
+/** Units a new order may take now: none while anyone waits, since the queue is served first. */
+export function unitsForNewOrders(stock: { onHand: number; allocated: number; queueLength: number }): number {
+  return stock.queueLength > 0 ? 0 : availableUnits(stock);
+}
+
+/** Units owed to the queue now: whatever is available, up to what the queue still misses. */
+export function unitsForQueue(stock: {
+  onHand: number;
+  allocated: number;
+  queueLength: number;
+  unitsOnBackorder: number;
+}): number {
+  return stock.queueLength > 0 ? Math.min(availableUnits(stock), stock.unitsOnBackorder) : 0;
 }
 
 // ---- Backorder status -------------------------------------------------------------------------------
+
+/** A backorder joins its queue waiting (the column's default). */
+export const NEW_BACKORDER_STATUS = 'WAITING' satisfies BackorderStatus;
+
+/** A cancelled backorder: final, out of the queue, it keeps only what already shipped. */
+export const CANCELLED_BACKORDER_STATUS = 'CANCELLED' satisfies BackorderStatus;
+
+/** SQL: the backorder (optionally through a table alias) is cancelled. */
+export function cancelledSql(alias?: string): RawBuilder<boolean> {
+  return sql.raw(`${prefix(alias)}status = '${CANCELLED_BACKORDER_STATUS}'`);
+}
+
+/** Every unit allocated: the backorder left the queue and waits only to ship. */
+export function isFilled(status: BackorderStatus): boolean {
+  return status === 'ALLOCATED';
+}
+
+/** SQL: isFilled over the backorder (optionally through a table alias). */
+export function filledSql(alias?: string): RawBuilder<boolean> {
+  return sql.raw(`${prefix(alias)}status = 'ALLOCATED'`);
+}
+
+/**
+ * Whether the `index`-th of the `served` backorders a fill handed units to (in queue order) is now filled:
+ * the fill runs through all but the last one, which it completes only if it completed every one it served.
+ */
+export function fillCompletes(
+  index: number,
+  served: number,
+  fill: { backorders: number; completed: number },
+): boolean {
+  return index < served - 1 || fill.completed === fill.backorders;
+}
 
 /** A queued backorder after an allocation, over column expressions: complete, or still partly waiting. */
 export function statusAfterAllocationSql(quantity: RawBuilder<number>, allocated: RawBuilder<number>) {
@@ -88,7 +196,7 @@ export function cancelEffect(b: {
   const leftQueue = isQueued(b.status);
   return {
     released: b.quantityAllocated - b.quantityShipped,
-    missing: leftQueue ? b.quantity - b.quantityAllocated : 0,
+    missing: leftQueue ? missingUnits(b) : 0,
     leftQueue,
   };
 }
@@ -168,9 +276,116 @@ export function countersOf(movements: readonly { kind: MovementKind; quantity: n
   return { onHand, allocated };
 }
 
+export type Counter = 'onHand' | 'allocated';
+
+const COUNTER_COLUMNS: Record<Counter, string> = { onHand: 'on_hand', allocated: 'allocated' };
+
+/** The counters after a set of movements: countersOf added to them. */
+export function afterMovements<T extends { onHand: number; allocated: number }>(
+  counters: T,
+  movements: readonly { kind: MovementKind; quantity: number }[],
+): T {
+  const delta = countersOf(movements);
+  return {
+    ...counters,
+    onHand: counters.onHand + delta.onHand,
+    allocated: counters.allocated + delta.allocated,
+  };
+}
+
+/**
+ * SQL: the SET assignments of the stock counters one movement of `kind` by `quantity` moves (countersOf
+ * in SQL), e.g. `allocated = s.allocated + i.taken`; `alias` names the stock row being updated.
+ */
+export function counterSetSql(
+  kind: MovementKind,
+  quantity: RawBuilder<number>,
+  alias?: string,
+): RawBuilder<unknown> {
+  const moved = (Object.keys(COUNTER_COLUMNS) as Counter[]).filter((c) => MOVEMENT_EFFECTS[kind][c]);
+  return sql.join(
+    moved.map((c) => {
+      const column = COUNTER_COLUMNS[c];
+      return sql`${sql.raw(column)} = ${sql.raw(`${prefix(alias)}${column}`)} + ${quantity}`;
+    }),
+  );
+}
+
+/**
+ * A checkout line's effect on its product's stock row: the units it takes are an ALLOCATION, and the rest
+ * (if any) joins the queue as one backorder.
+ */
+export function afterCheckoutLine<
+  T extends { onHand: number; allocated: number; queueLength: number; unitsOnBackorder: number },
+>(stock: T, line: { taken: number; rest: number }): T {
+  return {
+    ...afterMovements(stock, [{ kind: 'ALLOCATION', quantity: line.taken }]),
+    queueLength: stock.queueLength + (line.rest > 0 ? 1 : 0),
+    unitsOnBackorder: stock.unitsOnBackorder + line.rest,
+  };
+}
+
+/** A fill's effect on its product's stock row: an ALLOCATION of its units; filled backorders leave the queue. */
+export function afterFill<
+  T extends { onHand: number; allocated: number; queueLength: number; unitsOnBackorder: number },
+>(stock: T, fill: { units: number; completed: number }): T {
+  return {
+    ...afterMovements(stock, [{ kind: 'ALLOCATION', quantity: fill.units }]),
+    queueLength: stock.queueLength - fill.completed,
+    unitsOnBackorder: stock.unitsOnBackorder - fill.units,
+  };
+}
+
 /** Units free to promise: what is on hand less what is promised, never below zero. */
 export function availableUnits(stock: { onHand: number; allocated: number }): number {
   return Math.max(0, stock.onHand - stock.allocated);
+}
+
+// ---- Backorder policy ---------------------------------------------------------------------------------
+
+/** Whether a product takes backorders when none is available. */
+export const BACKORDER_POLICIES = ['ALLOW', 'DENY'] as const;
+export type BackorderPolicy = (typeof BACKORDER_POLICIES)[number];
+
+/** Whether the product takes backorders at all. */
+export function acceptsBackorders(product: { backorderPolicy: BackorderPolicy }): boolean {
+  return product.backorderPolicy === 'ALLOW';
+}
+
+/** What is left under the product's backorderLimit; null when there is no cap. */
+export function remainingCapacity(
+  product: { backorderLimit: number | null },
+  stock: { unitsOnBackorder: number },
+): number | null {
+  if (product.backorderLimit === null) return null;
+  return Math.max(0, product.backorderLimit - stock.unitsOnBackorder);
+}
+
+/** Why a backorder of `units` would be refused now (policy first, then the cap); null: it would be taken. */
+export function backorderRefusal(
+  product: { backorderPolicy: BackorderPolicy; backorderLimit: number | null },
+  stock: { unitsOnBackorder: number },
+  units: number,
+): { kind: 'NOT_ALLOWED' } | { kind: 'LIMIT'; capacity: number } | null {
+  if (!acceptsBackorders(product)) return { kind: 'NOT_ALLOWED' };
+  const capacity = remainingCapacity(product, stock);
+  if (capacity !== null && units > capacity) return { kind: 'LIMIT', capacity };
+  return null;
+}
+
+// ---- Inbound shipments --------------------------------------------------------------------------------
+
+/**
+ * An inbound shipment is complete once it has received its quantity. A delivery may bring more than was
+ * announced (nothing caps quantity_received), so the test is `>=`.
+ */
+export function inboundComplete(i: { quantity: number; quantityReceived: number }): boolean {
+  return i.quantityReceived >= i.quantity;
+}
+
+/** SQL: inboundComplete over the shipment (optionally through a table alias). */
+export function inboundCompleteSql(alias?: string): RawBuilder<boolean> {
+  return sql.raw(`${prefix(alias)}quantity_received >= ${prefix(alias)}quantity`);
 }
 
 // ---- Stock levels the shop is told about -------------------------------------------------------------

@@ -1,5 +1,10 @@
 import type { ProductRecord, StockRecord } from '../db/records.ts';
-import { availabilityStatus, availableUnits, canBackorder } from '../domain/availability.ts';
+import {
+  availabilityStatus,
+  availableUnits,
+  canBackorder,
+  remainingCapacity,
+} from '../domain/availability.ts';
 import { builder } from './builder.ts';
 import { Product } from './product.ts';
 import { BOUNDS, intInRange } from './validate.ts';
@@ -27,10 +32,7 @@ const Availability = builder.objectRef<AvailabilityShape>('Availability').implem
     remainingCapacity: t.int({
       nullable: true,
       description: 'Units that can still be backordered under the cap; null: no cap.',
-      resolve: (a) =>
-        a.product.backorderLimit === null
-          ? null
-          : Math.max(0, a.product.backorderLimit - a.stock.unitsOnBackorder),
+      resolve: (a) => remainingCapacity(a.product, a.stock),
     }),
     nextRestockAt: t.field({
       type: 'DateTime',

@@ -3,7 +3,7 @@ import type { Allocation } from '../db/repos/backorders.ts';
 import { canAccess, cancelBackorder } from '../domain/backorders.ts';
 import { BackorderNotCancellableError, NotFoundError } from '../domain/errors.ts';
 import { andThen } from '../read/loader.ts';
-import { BACKORDER_STATUSES } from '../rules/stock-rules.ts';
+import { BACKORDER_STATUSES, QUEUED_STATUSES } from '../rules/stock-rules.ts';
 import { builder } from './builder.ts';
 import type { Context } from './context-type.ts';
 import { fromGlobalId, loadNodes } from './ids.ts';
@@ -94,7 +94,7 @@ builder.objectField(Product, 'backorders', (t) =>
       resolve: async (product, args, ctx) => {
         if (args.status && args.status.length === 0)
           throw badInput('status must name at least one status', 'status');
-        const statuses = args.status ?? (['WAITING', 'PARTIALLY_ALLOCATED'] as const);
+        const statuses = args.status ?? QUEUED_STATUSES;
         return {
           ...(await pageByNumber(
             args,

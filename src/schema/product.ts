@@ -1,7 +1,7 @@
 import type { ProductRecord } from '../db/records.ts';
 import { createProduct, updateProduct } from '../domain/catalog.ts';
 import { DuplicateSkuError, NotFoundError } from '../domain/errors.ts';
-import { customerCapInForce, MAX_PER_CUSTOMER_DEFAULT } from '../rules/stock-rules.ts';
+import { BACKORDER_POLICIES, customerCapInForce, MAX_PER_CUSTOMER_DEFAULT } from '../rules/stock-rules.ts';
 import { builder } from './builder.ts';
 import { fromGlobalId, loadNodes, requireGlobalId } from './ids.ts';
 import { pageByText } from './pagination.ts';
@@ -9,7 +9,7 @@ import { BOUNDS, badInput, optionalIntInRange, sku, text } from './validate.ts';
 
 export const BackorderPolicy = builder.enumType('BackorderPolicy', {
   description: 'Whether customers may order the product when none is available.',
-  values: ['ALLOW', 'DENY'] as const,
+  values: BACKORDER_POLICIES,
 });
 
 export const Product = builder.objectRef<ProductRecord>('Product');

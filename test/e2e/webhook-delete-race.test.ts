@@ -142,15 +142,17 @@ describe('deleting endpoints while their deliveries fail', () => {
         const delivery = { id, endpointId: endpoint.localId };
         const settling =
           how === 'failed'
-            ? markFailed(t.database.db, {
-                ...delivery,
-                status: 500,
-                error: 'HTTP 500',
-                durationMs: 1,
-                dead: false,
-                retryInMs: 1000,
-                disableAfterMs: 86_400_000,
-              })
+            ? t.database.writer.run((tx) =>
+                markFailed(tx, {
+                  ...delivery,
+                  status: 500,
+                  error: 'HTTP 500',
+                  durationMs: 1,
+                  dead: false,
+                  retryInMs: 1000,
+                  disableAfterMs: 86_400_000,
+                }),
+              )
             : markDelivered(t.database.db, delivery, 204);
         const outcome = settling.then(
           () => 'settled',

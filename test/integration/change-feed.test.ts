@@ -111,7 +111,6 @@ describe('live updates without wake-ups', () => {
     const live = new LiveUpdates(
       {
         db: t.db,
-        writer: t.writer,
         url: t.url,
         pool: { query: (text: string) => sql.raw(text).execute(t.db) },
         mergeWindowMs: 50,

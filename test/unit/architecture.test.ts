@@ -60,6 +60,15 @@ describe('layering', () => {
   });
 });
 
+describe('the event log', () => {
+  it('is written by the writer alone: one file in src inserts into domain_event', () => {
+    const writers = [...readTree(SRC)]
+      .filter(([, text]) => /insertInto\(\s*['"]domain_event['"]|INSERT\s+INTO\s+domain_event\b/i.test(text))
+      .map(([file]) => path.relative(SRC, file));
+    expect(writers).toEqual([path.join('db', 'transaction.ts')]);
+  });
+});
+
 describe('memory', () => {
   it("loads GraphiQL's 9 MB bundle only when GraphiQL is asked for: no static import of it", () => {
     const statically = [...readTree(SRC)]

@@ -1,6 +1,17 @@
 import { type RawBuilder, sql } from 'kysely';
 import type { QueueFilled } from '../../rules/events.ts';
-import { queued, statusAfterAllocationSql } from '../../rules/stock-rules.ts';
+import {
+  CANCELLED_BACKORDER_STATUS,
+  counterSetSql,
+  filledSql,
+  type MovementKind,
+  missingSql,
+  queued,
+  queuePositionSql,
+  queueWindowSql,
+  statusAfterAllocationSql,
+  unitsAheadSql,
+} from '../../rules/stock-rules.ts';
 import type { BackorderRecord, PageWindow } from '../records.ts';
 import type { Executor, WriteTx } from '../transaction.ts';
 import type { BackorderStatusValue } from '../types.ts';
@@ -109,13 +120,13 @@ export async function rankBackorders(ex: Executor, ids: readonly number[]): Prom
       GROUP BY product_id
     ), ranked AS (
       SELECT b.id, b.product_id,
-        row_number() OVER w AS position,
-        (sum(b.quantity - b.quantity_allocated) OVER w) - (b.quantity - b.quantity_allocated) AS units_ahead,
-        b.quantity - b.quantity_allocated AS missing
+        ${queuePositionSql()} AS position,
+        ${unitsAheadSql('b')} AS units_ahead,
+        ${missingSql('b')} AS missing
       FROM wanted
       JOIN backorder b ON b.product_id = wanted.product_id AND b.id <= wanted.max_id
         AND ${queued('b')}
-      WINDOW w AS (PARTITION BY b.product_id ORDER BY b.id)
+      WINDOW w AS ${queueWindowSql('b', true)}
     )
     SELECT id, product_id AS "productId", position::int, units_ahead::int AS "unitsAhead", missing
     FROM ranked WHERE id = ANY(${[...ids]}::bigint[])
@@ -127,12 +138,12 @@ export async function rankBackorders(ex: Executor, ids: readonly number[]): Prom
 export async function rankWholeQueue(ex: Executor, productId: number): Promise<QueueRank[]> {
   const { rows } = await sql<QueueRank>`
     SELECT id, product_id AS "productId",
-      (row_number() OVER w)::int AS position,
-      ((sum(quantity - quantity_allocated) OVER w) - (quantity - quantity_allocated))::int AS "unitsAhead",
-      quantity - quantity_allocated AS missing
+      (${queuePositionSql()})::int AS position,
+      (${unitsAheadSql()})::int AS "unitsAhead",
+      ${missingSql()} AS missing
     FROM backorder
     WHERE product_id = ${productId} AND ${queued()}
-    WINDOW w AS (ORDER BY id)
+    WINDOW w AS ${queueWindowSql()}
     ORDER BY id
   `.execute(ex);
   return rows;
@@ -152,6 +163,9 @@ export interface Fill {
   allocations: Allocation[];
 }
 
+/** A fill is an allocation: the movement that records it, and the counters it moves. */
+const FILL = 'ALLOCATION' satisfies MovementKind;
+
 /**
  * Hands `units` to the head of a product's queue in queue order, partly filling the last one served, in one
  * set-based statement that writes only that product's backorder rows, one ALLOCATION movement and the
@@ -166,8 +180,8 @@ export async function allocateToQueue(
   const allocated = sql.raw('b.quantity_allocated + g.n') as RawBuilder<number>;
   const { rows } = await sql<Allocation & { movementId: number }>`
     WITH queue AS (
-      SELECT id, quantity - quantity_allocated AS missing,
-        sum(quantity - quantity_allocated) OVER (ORDER BY id) AS through
+      SELECT id, ${missingSql()} AS missing,
+        sum(${missingSql()}) OVER ${queueWindowSql()} AS through
       FROM backorder
       WHERE product_id = ${v.productId} AND ${queued()}
     ), grants AS (
@@ -175,7 +189,7 @@ export async function allocateToQueue(
       FROM queue WHERE through - missing < ${v.units}
     ), movement AS (
       INSERT INTO stock_movement (product_id, kind, quantity, reason, reference, actor)
-      SELECT ${v.productId}, 'ALLOCATION', sum(n), 'served ' || count(*) || ' backorder(s) in queue order',
+      SELECT ${v.productId}, ${sql.lit(FILL)}, sum(n), 'served ' || count(*) || ' backorder(s) in queue order',
         'queue', ${v.actor}
       FROM grants HAVING sum(n) > 0
       RETURNING id
@@ -190,10 +204,10 @@ export async function allocateToQueue(
     ), counters AS (
       -- The ALLOCATION moves 'allocated'; the backorders it completed leave the queue.
       UPDATE stock SET
-        allocated = allocated + f.units,
+        ${counterSetSql(FILL, sql.raw('f.units'))},
         queue_length = queue_length - f.completed,
         units_on_backorder = units_on_backorder - f.units
-      FROM (SELECT sum(n)::int AS units, (count(*) FILTER (WHERE status = 'ALLOCATED'))::int AS completed
+      FROM (SELECT sum(n)::int AS units, (count(*) FILTER (WHERE ${filledSql()}))::int AS completed
             FROM served) f
       WHERE product_id = ${v.productId} AND f.units > 0
       RETURNING product_id
@@ -230,7 +244,7 @@ export async function cancelBackorderRow(tx: WriteTx, b: BackorderRecord): Promi
   await tx.trx
     .updateTable('backorder')
     .set((eb) => ({
-      status: 'CANCELLED',
+      status: CANCELLED_BACKORDER_STATUS,
       quantity_allocated: eb.ref('quantity_shipped'),
       updated_at: new Date(),
     }))

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { DomainEvent } from '../../rules/events.ts';
+import { type DomainEvent, eventOfPayload } from '../../rules/events.ts';
 import type { Executor } from '../transaction.ts';
 
 export interface ChangeRow {
@@ -34,7 +34,11 @@ export interface StoredEvent {
   event: DomainEvent;
 }
 
-/** Whole events after `floor`, in sequence order. */
+/**
+ * Whole events after `floor`, in sequence order. A payload in a version this release does not know throws
+ * (UnknownEventVersionError) rather than being skipped: the reader stops where it is, and nothing is
+ * misread or passed over.
+ */
 export async function readEventsAfter(ex: Executor, floor: number, limit: number): Promise<StoredEvent[]> {
   const rows = await ex
     .selectFrom('domain_event')
@@ -43,5 +47,5 @@ export async function readEventsAfter(ex: Executor, floor: number, limit: number
     .orderBy('seq')
     .limit(limit)
     .execute();
-  return rows.map((r) => ({ seq: r.seq, createdAt: r.createdAt, event: r.payload as DomainEvent }));
+  return rows.map((r) => ({ seq: r.seq, createdAt: r.createdAt, event: eventOfPayload(r.seq, r.payload) }));
 }

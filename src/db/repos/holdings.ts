@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { cancelledSql } from '../../rules/stock-rules.ts';
 import type { Executor } from '../transaction.ts';
 
 /**
@@ -31,7 +32,7 @@ export function heldByCustomerSql(customerId: string, productIds: readonly numbe
       sum(l.quantity - l.quantity_shipped - coalesce(b.quantity - b.quantity_shipped, 0))::bigint AS units
     FROM customer_order o
     JOIN order_line l ON l.order_id = o.id AND l.product_id = ANY(${[...productIds]}::bigint[])
-    LEFT JOIN backorder b ON b.order_line_id = l.id AND b.status = 'CANCELLED'
+    LEFT JOIN backorder b ON b.order_line_id = l.id AND ${cancelledSql('b')}
     WHERE o.customer_id = ${customerId} AND o.open
     GROUP BY l.product_id
   `;

@@ -33,7 +33,7 @@ export type NewNotification = Omit<NotificationRecord, 'id' | 'createdAt' | 'rea
 
 /** Adds notifications (an event already shown is skipped); returns the range of ids added, if any. */
 export async function insertNotifications(
-  ex: Executor,
+  tx: WriteTx,
   notifications: readonly NewNotification[],
 ): Promise<{ firstId: number; lastId: number } | null> {
   let firstId: number | null = null;
@@ -63,7 +63,7 @@ export async function insertNotifications(
         RETURNING id
       )
       SELECT min(id) AS first, max(id) AS last FROM added
-    `.execute(ex);
+    `.execute(tx.trx);
     const { first, last } = rows[0] ?? { first: null, last: null };
     if (first !== null && last !== null) {
       firstId ??= first;

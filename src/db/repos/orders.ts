@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
 import {
+  counterSetSql,
+  type MovementKind,
   orderHasStatus,
   orderStatusSql,
   orderStillOpenSql,
@@ -90,6 +92,9 @@ export async function writeOrder(
   };
 }
 
+/** Units a checkout takes from stock: the movement that records them, and the counters it moves. */
+const TAKEN = 'ALLOCATION' satisfies MovementKind;
+
 /** The statement itself, exported so that a benchmark can run the very same SQL on a bare connection. */
 export function writeOrderStatement(v: {
   orderId: number;
@@ -129,7 +134,7 @@ export function writeOrderStatement(v: {
       RETURNING id, order_line_id, created_at
     ), stock_update AS (
       UPDATE stock s SET
-        allocated = s.allocated + i.taken,
+        ${counterSetSql(TAKEN, sql.raw('i.taken'), 's')},
         queue_length = s.queue_length + i.queued,
         units_on_backorder = s.units_on_backorder + i.rest
       FROM (
@@ -141,7 +146,7 @@ export function writeOrderStatement(v: {
       RETURNING s.product_id
     ), movements AS (
       INSERT INTO stock_movement (product_id, kind, quantity, reference, actor)
-      SELECT product_id, 'ALLOCATION', taken, 'order:' || ${v.orderId}, ${v.customerId}
+      SELECT product_id, ${sql.lit(TAKEN)}, taken, 'order:' || ${v.orderId}, ${v.customerId}
       FROM input WHERE taken > 0
       RETURNING id
     )

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Executor } from '../transaction.ts';
+import type { Executor, WriteTx } from '../transaction.ts';
 
 const CURSOR = 'webhooks';
 
@@ -7,8 +7,8 @@ const CURSOR = 'webhooks';
  * Takes the relay's place in the event log, or null when another instance holds it: one relay at a time
  * keeps each subject's events in order, and the others simply skip their turn.
  */
-export async function lockRelayCursor(ex: Executor): Promise<number | null> {
-  const row = await ex
+export async function lockRelayCursor(tx: WriteTx): Promise<number | null> {
+  const row = await tx.trx
     .selectFrom('outbox_cursor')
     .select('seq')
     .where('name', '=', CURSOR)
@@ -18,8 +18,8 @@ export async function lockRelayCursor(ex: Executor): Promise<number | null> {
   return row?.seq ?? null;
 }
 
-export async function moveRelayCursor(ex: Executor, seq: number): Promise<void> {
-  await ex.updateTable('outbox_cursor').set({ seq }).where('name', '=', CURSOR).execute();
+export async function moveRelayCursor(tx: WriteTx, seq: number): Promise<void> {
+  await tx.trx.updateTable('outbox_cursor').set({ seq }).where('name', '=', CURSOR).execute();
 }
 
 /**
@@ -27,7 +27,7 @@ export async function moveRelayCursor(ex: Executor, seq: number): Promise<void> 
  * returns the last number reserved per subject (its events take the numbers up to it, in order).
  */
 export async function reserveSubjectSequences(
-  ex: Executor,
+  tx: WriteTx,
   counts: ReadonlyMap<string, number>,
 ): Promise<Map<string, number>> {
   if (counts.size === 0) return new Map();
@@ -36,7 +36,7 @@ export async function reserveSubjectSequences(
     SELECT * FROM unnest(${[...counts.keys()]}::text[], ${[...counts.values()]}::int[])
     ON CONFLICT (subject) DO UPDATE SET sequence = outbox_subject.sequence + EXCLUDED.sequence
     RETURNING subject, sequence
-  `.execute(ex);
+  `.execute(tx.trx);
   return new Map(rows.map((r) => [r.subject, r.sequence]));
 }
 
@@ -56,15 +56,15 @@ export interface NewOutboxEvent {
  * statement, queues one delivery for each enabled endpoint that subscribes to the event's type.
  * Returns how many deliveries were queued.
  */
-export async function insertOutboxEvents(ex: Executor, events: readonly NewOutboxEvent[]): Promise<number> {
+export async function insertOutboxEvents(tx: WriteTx, events: readonly NewOutboxEvent[]): Promise<number> {
   let deliveries = 0;
   // A fill can stand for 100,000 events: store them in chunks, in order.
   for (let i = 0; i < events.length; i += 2_000)
-    deliveries += await insertChunk(ex, events.slice(i, i + 2_000));
+    deliveries += await insertChunk(tx, events.slice(i, i + 2_000));
   return deliveries;
 }
 
-async function insertChunk(ex: Executor, events: readonly NewOutboxEvent[]): Promise<number> {
+async function insertChunk(tx: WriteTx, events: readonly NewOutboxEvent[]): Promise<number> {
   if (events.length === 0) return 0;
   const json = JSON.stringify(
     events.map((e, n) => ({
@@ -97,7 +97,7 @@ async function insertChunk(ex: Executor, events: readonly NewOutboxEvent[]): Pro
       RETURNING id
     )
     SELECT count(*)::int AS deliveries FROM queued
-  `.execute(ex);
+  `.execute(tx.trx);
   return rows[0]?.deliveries ?? 0;
 }
 
@@ -117,7 +117,7 @@ export async function findEtaNotices(ex: Executor, backorderIds: readonly number
     .execute();
 }
 
-export async function saveEtaNotices(ex: Executor, notices: readonly EtaNotice[]): Promise<void> {
+export async function saveEtaNotices(tx: WriteTx, notices: readonly EtaNotice[]): Promise<void> {
   if (notices.length === 0) return;
   const json = JSON.stringify(
     notices.map((n) => ({
@@ -133,5 +133,5 @@ export async function saveEtaNotices(ex: Executor, notices: readonly EtaNotice[]
       AS x(backorder_id bigint, eta timestamptz, lead_days int, notified_at timestamptz)
     ON CONFLICT (backorder_id) DO UPDATE SET
       eta = EXCLUDED.eta, lead_days = EXCLUDED.lead_days, notified_at = EXCLUDED.notified_at
-  `.execute(ex);
+  `.execute(tx.trx);
 }

@@ -1,6 +1,6 @@
 import type { Updateable } from 'kysely';
 import type { PageWindow, ProductRecord } from '../records.ts';
-import type { Executor } from '../transaction.ts';
+import type { Executor, WriteTx } from '../transaction.ts';
 import type { ProductTable } from '../types.ts';
 
 const columns = [
@@ -26,8 +26,8 @@ export interface NewProduct {
 }
 
 /** Inserts the product and its stock row; returns undefined when the sku is taken. */
-export async function insertProduct(ex: Executor, p: NewProduct): Promise<ProductRecord | undefined> {
-  const row = await ex
+export async function insertProduct(tx: WriteTx, p: NewProduct): Promise<ProductRecord | undefined> {
+  const row = await tx.trx
     .insertInto('product')
     .values({
       sku: p.sku,
@@ -41,14 +41,14 @@ export async function insertProduct(ex: Executor, p: NewProduct): Promise<Produc
     .onConflict((oc) => oc.column('sku').doNothing())
     .returning(columns)
     .executeTakeFirst();
-  if (row) await ex.insertInto('stock').values({ product_id: row.id }).execute();
+  if (row) await tx.trx.insertInto('stock').values({ product_id: row.id }).execute();
   return row;
 }
 
 export type ProductPatch = Partial<Omit<NewProduct, 'sku'>>;
 
 export async function updateProduct(
-  ex: Executor,
+  tx: WriteTx,
   id: number,
   patch: ProductPatch,
 ): Promise<ProductRecord | undefined> {
@@ -59,7 +59,7 @@ export async function updateProduct(
   if (patch.lowStockThreshold !== undefined) set.low_stock_threshold = patch.lowStockThreshold;
   if (patch.restockLeadTimeDays !== undefined) set.restock_lead_time_days = patch.restockLeadTimeDays;
   if (patch.maxPerCustomer !== undefined) set.max_per_customer = patch.maxPerCustomer;
-  return ex.updateTable('product').set(set).where('id', '=', id).returning(columns).executeTakeFirst();
+  return tx.trx.updateTable('product').set(set).where('id', '=', id).returning(columns).executeTakeFirst();
 }
 
 export async function findProductsByIds(ex: Executor, ids: readonly number[]): Promise<ProductRecord[]> {

@@ -359,7 +359,7 @@ export async function markDelivered(ex: Executor, d: Settling, status: number): 
 
 export interface FailureOutcome {
   dead: boolean;
-  /** Set when this failure disabled the endpoint. */
+  /** Set when this failure disabled the endpoint (the caller records it, as a staff update is). */
   disabledReason: string | null;
 }
 
@@ -370,7 +370,7 @@ export interface FailureOutcome {
  * only for a delivery still there (an endpoint deleted meanwhile took its deliveries with it).
  */
 export async function markFailed(
-  ex: Executor,
+  tx: WriteTx,
   v: Settling & {
     status: number | null;
     error: string;
@@ -382,7 +382,7 @@ export async function markFailed(
 ): Promise<FailureOutcome> {
   const { rows } = await sql<{ dead: boolean; disabledReason: string | null }>`
     WITH locked AS (
-      SELECT w.id FROM webhook_endpoint w WHERE w.id = ${v.endpointId} FOR NO KEY UPDATE
+      SELECT w.id, w.enabled FROM webhook_endpoint w WHERE w.id = ${v.endpointId} FOR NO KEY UPDATE
     ), d AS (
       UPDATE webhook_delivery
       SET attempts = attempts + 1, last_status = ${v.status}, last_error = ${v.error}, leased_until = NULL,
@@ -406,8 +406,9 @@ export async function markFailed(
       RETURNING w.enabled, w.disabled_reason
     )
     SELECT coalesce((SELECT status = 'DEAD' FROM d), false) AS dead,
-      (SELECT CASE WHEN NOT enabled THEN disabled_reason END FROM e) AS "disabledReason"
-  `.execute(ex);
+      (SELECT CASE WHEN NOT e.enabled AND l.enabled THEN e.disabled_reason END FROM e, locked l)
+        AS "disabledReason"
+  `.execute(tx.trx);
   return { dead: rows[0]?.dead ?? false, disabledReason: rows[0]?.disabledReason ?? null };
 }
 
