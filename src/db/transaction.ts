@@ -14,6 +14,18 @@ export interface WriteTx {
   record(event: DomainEvent): void;
 }
 
+/**
+ * A write that stands alone: bookkeeping that changes no domain state and so has nothing to record (the
+ * webhook worker's claims, leases and receipts; retention's deletes). Each statement commits by itself.
+ */
+export interface LoneWrite {
+  readonly trx: Kysely<Database>;
+  readonly alone: true;
+}
+
+/** What a repository that writes takes: the transaction of a change, or a write that stands alone. */
+export type Write = WriteTx | LoneWrite;
+
 export type CommitListener = (events: readonly DomainEvent[]) => void;
 
 /**
@@ -37,6 +49,14 @@ export class Writer {
    */
   over(db: Db): Writer {
     return new Writer(db, this.listeners);
+  }
+
+  /**
+   * For bookkeeping writes, one statement each, outside any transaction: no BEGIN and COMMIT round trips
+   * on the delivery path, and no way to record an event (there is nothing to tell).
+   */
+  alone(): LoneWrite {
+    return { trx: this.db, alone: true };
   }
 
   onCommit(listener: CommitListener): () => void {

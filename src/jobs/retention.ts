@@ -1,6 +1,6 @@
-import type { Db } from '../db/connect.ts';
 import { pruneClosedRequests } from '../db/repos/alerts.ts';
 import { pruneChangeLog, pruneDelivered, pruneOutbox } from '../db/repos/webhooks.ts';
+import type { LoneWrite, Writer } from '../db/transaction.ts';
 import { ALERT_DEFAULTS } from '../domain/alert-settings.ts';
 import { OutageLog } from '../events/outage-log.ts';
 
@@ -19,18 +19,22 @@ export interface Pruned {
  * rows the outbox relay has already read. Batch by batch on a timer, never on a request's path; dead
  * letters stay until staff redeliver them or delete their endpoint.
  */
-export async function pruneOnce(db: Db, retentionMs: number, batch = RETENTION_BATCH): Promise<Pruned> {
+export async function pruneOnce(
+  write: LoneWrite,
+  retentionMs: number,
+  batch = RETENTION_BATCH,
+): Promise<Pruned> {
   const pruned: Pruned = { deliveries: 0, events: 0, changes: 0 };
   for (let n = batch; n === batch; ) {
-    n = await pruneDelivered(db, retentionMs, batch);
+    n = await pruneDelivered(write, retentionMs, batch);
     pruned.deliveries += n;
   }
   for (let n = batch; n === batch; ) {
-    n = await pruneOutbox(db, retentionMs, batch);
+    n = await pruneOutbox(write, retentionMs, batch);
     pruned.events += n;
   }
   for (;;) {
-    const { seen, deleted } = await pruneChangeLog(db, retentionMs, batch);
+    const { seen, deleted } = await pruneChangeLog(write, retentionMs, batch);
     pruned.changes += deleted;
     if (seen < batch || deleted < seen) break;
   }
@@ -42,13 +46,13 @@ export async function pruneOnce(db: Db, retentionMs: number, batch = RETENTION_B
  * ones stay whatever their age. Returns how many were deleted.
  */
 export async function pruneAlertRequests(
-  db: Db,
+  write: LoneWrite,
   retentionMs: number,
   batch = RETENTION_BATCH,
 ): Promise<number> {
   let pruned = 0;
   for (let n = batch; n === batch; ) {
-    n = await pruneClosedRequests(db, retentionMs, batch);
+    n = await pruneClosedRequests(write, retentionMs, batch);
     pruned += n;
   }
   return pruned;
@@ -61,7 +65,8 @@ export class Retention {
 
   constructor(
     private readonly deps: {
-      db: Db;
+      /** Retention's deletes are bookkeeping: each stands alone (Writer.alone). */
+      writer: Writer;
       retentionMs: number;
       /** How long withdrawn and fired back-in-stock requests are kept (ALERT_RETENTION_DAYS). */
       alertRetentionMs?: number;
@@ -79,8 +84,9 @@ export class Retention {
 
   /** One pass now, unless one is already running. */
   run(): Promise<unknown> {
-    this.running ??= pruneOnce(this.deps.db, this.deps.retentionMs)
-      .then(() => pruneAlertRequests(this.deps.db, this.deps.alertRetentionMs ?? ALERT_DEFAULTS.retentionMs))
+    const write = this.deps.writer.alone();
+    this.running ??= pruneOnce(write, this.deps.retentionMs)
+      .then(() => pruneAlertRequests(write, this.deps.alertRetentionMs ?? ALERT_DEFAULTS.retentionMs))
       .then(
         () => this.outage.succeeded(),
         (err) => this.outage.failed(err),

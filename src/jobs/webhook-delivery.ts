@@ -112,7 +112,7 @@ export class WebhookDeliveryWorker {
     const room = s.concurrency - this.inFlight.size;
     if (room <= 0) return;
     try {
-      const claimed = await claimDue(this.deps.db, {
+      const claimed = await claimDue(this.deps.writer.alone(), {
         limit: room,
         failingLimit: Math.max(0, failingSlots(s) - this.failingInFlight.size),
         endpointConcurrency: s.endpointConcurrency,
@@ -157,11 +157,11 @@ export class WebhookDeliveryWorker {
       },
     );
     if (result.aborted) {
-      await releaseLeases(this.deps.db, [d.id]);
+      await releaseLeases(this.deps.writer.alone(), [d.id]);
       return;
     }
     if (result.ok) {
-      await markDelivered(this.deps.db, d, result.status!);
+      await markDelivered(this.deps.writer.alone(), d, result.status!);
       this.delivered++;
       return;
     }

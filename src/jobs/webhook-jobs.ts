@@ -34,9 +34,10 @@ export class WebhookJobs {
   }) {
     if (!deps.settings.worker) return;
     const db = backgroundDb(deps.pool);
-    this.worker = new WebhookDeliveryWorker({ ...deps, db, writer: deps.writer.over(db) });
+    const writer = deps.writer.over(db);
+    this.worker = new WebhookDeliveryWorker({ ...deps, db, writer });
     this.retention = new Retention({
-      db,
+      writer,
       retentionMs: deps.settings.retentionMs,
       ...(deps.alertRetentionMs === undefined ? {} : { alertRetentionMs: deps.alertRetentionMs }),
       intervalMs: deps.settings.retentionIntervalMs,

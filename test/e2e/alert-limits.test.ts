@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Writer } from '../../src/db/transaction.ts';
 import { pruneAlertRequests } from '../../src/jobs/retention.ts';
 import {
   CancelAvailabilityRequestDocument,
@@ -202,10 +203,10 @@ describe('retention of withdrawn and fired requests (ALERT_RETENTION_DAYS)', () 
       await requestIn('CANCELLED', 'prune-keep', 0),
     ];
 
-    expect(await pruneAlertRequests(t.database.db, 30 * DAY, 2)).toBe(old.length);
+    expect(await pruneAlertRequests(new Writer(t.database.db).alone(), 30 * DAY, 2)).toBe(old.length);
     expect(await left(old)).toEqual([]);
     expect(await left(kept)).toEqual(kept);
-    expect(await pruneAlertRequests(t.database.db, 30 * DAY, 2)).toBe(0);
+    expect(await pruneAlertRequests(new Writer(t.database.db).alone(), 30 * DAY, 2)).toBe(0);
   });
 
   it('prunes by the setting in the running retention job', async () => {

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { markDelivered, markFailed } from '../../src/db/repos/webhooks.ts';
+import { Writer } from '../../src/db/transaction.ts';
 import { log } from '../../src/log.ts';
 import { DeleteWebhookEndpointDocument } from '../generated/graphql.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
@@ -153,7 +154,7 @@ describe('deleting endpoints while their deliveries fail', () => {
                   disableAfterMs: 86_400_000,
                 }),
               )
-            : markDelivered(t.database.db, delivery, 204);
+            : markDelivered(new Writer(t.database.db).alone(), delivery, 204);
         const outcome = settling.then(
           () => 'settled',
           (err: Error) => err.message,

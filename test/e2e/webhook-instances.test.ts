@@ -2,6 +2,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TOKEN_DEFAULTS } from '../../src/config.ts';
 import { claimDue } from '../../src/db/repos/webhooks.ts';
+import { Writer } from '../../src/db/transaction.ts';
 import { newSecret } from '../../src/domain/webhooks.ts';
 import { WEBHOOK_DEFAULTS, type WebhookSettings } from '../../src/jobs/webhook-settings.ts';
 import { opsDefaults } from '../../src/ops/settings.ts';
@@ -97,7 +98,7 @@ describe('webhook delivery across instances', () => {
     // A worker claims it and dies without a word: its lease is all that is left. Then an instance starts.
     const claimedAt = Date.now();
     const limits = { limit: 1, failingLimit: 1, endpointConcurrency: 4, failingEndpointConcurrency: 1 };
-    expect(await claimDue(database.db, { ...limits, leaseMs: 800 })).toHaveLength(1);
+    expect(await claimDue(new Writer(database.db).alone(), { ...limits, leaseMs: 800 })).toHaveLength(1);
     await instance();
     await until('sent after the lease lapsed', () => rx.received.length === 1, 5000);
     expect(rx.received[0]!.at - claimedAt).toBeGreaterThanOrEqual(750);

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type ClaimLimits, claimDue, markDelivered } from '../../src/db/repos/webhooks.ts';
+import { Writer } from '../../src/db/transaction.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { queueBacklog } from '../helpers/webhooks.ts';
 
@@ -38,7 +39,8 @@ async function endpoint(failing = false): Promise<number> {
   return id;
 }
 
-const claim = (limits: Partial<ClaimLimits> = {}) => claimDue(database.db, { ...LIMITS, ...limits });
+const claim = (limits: Partial<ClaimLimits> = {}) =>
+  claimDue(new Writer(database.db).alone(), { ...LIMITS, ...limits });
 const perEndpoint = (claimed: { endpointId: number }[]) => {
   const counts = new Map<number, number>();
   for (const c of claimed) counts.set(c.endpointId, (counts.get(c.endpointId) ?? 0) + 1);
@@ -122,7 +124,7 @@ describe('claiming due deliveries', () => {
       const claimed = await claim();
       expect(claimed.map((c) => JSON.parse(c.body).sequence)).toEqual([sequence]);
       expect(await claim()).toEqual([]);
-      await markDelivered(database.db, claimed[0]!, 204);
+      await markDelivered(new Writer(database.db).alone(), claimed[0]!, 204);
     }
   });
 
@@ -144,8 +146,9 @@ describe('claiming due deliveries', () => {
       }
     };
     try {
-      await database.db.transaction().execute(async (trx) => {
-        const claimed = await claimDue(trx, { ...LIMITS, limit: 1 });
+      await new Writer(database.db).run(async (tx) => {
+        const { trx } = tx;
+        const claimed = await claimDue(tx, { ...LIMITS, limit: 1 });
         expect(claimed).toHaveLength(1);
         const { id, endpointId } = claimed[0]!;
         const row = 'SELECT 1 FROM webhook_delivery WHERE id = $1';

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Writer } from '../../src/db/transaction.ts';
 import { pruneOnce } from '../../src/jobs/retention.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { queueEvent } from '../helpers/webhooks.ts';
@@ -51,7 +52,7 @@ describe('retention', () => {
     );
     const recentSeq = cursor + 3;
 
-    const pruned = await pruneOnce(db, WEEK, 2);
+    const pruned = await pruneOnce(new Writer(db).alone(), WEEK, 2);
     expect(pruned).toEqual({ deliveries: 5, events: 5, changes: 7 });
 
     const left = await db
@@ -69,6 +70,10 @@ describe('retention', () => {
     // Left: what the relay has not read (2 old ones above the cursor) and the recent one.
     expect(changes.map((c) => c.seq)).toEqual([cursor + 1, cursor + 2, recentSeq]);
 
-    expect(await pruneOnce(db, WEEK, 2)).toEqual({ deliveries: 0, events: 0, changes: 0 });
+    expect(await pruneOnce(new Writer(db).alone(), WEEK, 2)).toEqual({
+      deliveries: 0,
+      events: 0,
+      changes: 0,
+    });
   });
 });

@@ -67,6 +67,25 @@ describe('the event log', () => {
       .map(([file]) => path.relative(SRC, file));
     expect(writers).toEqual([path.join('db', 'transaction.ts')]);
   });
+
+  it('every repository function that writes takes a write (WriteTx or Writer.alone), never an executor', () => {
+    const WRITES = /insertInto\(|updateTable\(|deleteFrom\(|\bINSERT\s+INTO\b|\bUPDATE\s+\w+(\s+\w+)?\s+SET\b|\bDELETE\s+FROM\b/;
+    const offenders: string[] = [];
+    let writers = 0;
+    for (const [file, text] of readTree(path.join(SRC, 'db', 'repos'))) {
+      for (const chunk of text.split(/^export (?=(?:async )?function )/m).slice(1)) {
+        const name = /function (\w+)/.exec(chunk)?.[1];
+        const firstParameter = /\(\s*\w+: ([\w| ]+?)[,)]/.exec(chunk)?.[1] ?? '';
+        if (!WRITES.test(chunk.split(/^}/m)[0]!)) continue;
+        writers++;
+        if (/\bExecutor\b|\bDb\b|Kysely/.test(firstParameter)) {
+          offenders.push(`${path.basename(file)} ${name}(${firstParameter})`);
+        }
+      }
+    }
+    expect(writers).toBeGreaterThan(20);
+    expect(offenders).toEqual([]);
+  });
 });
 
 describe('memory', () => {

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Executor, WriteTx } from '../transaction.ts';
+import type { Executor, Write, WriteTx } from '../transaction.ts';
 import type { AvailabilityRequestStatusValue } from '../types.ts';
 
 export interface AvailabilityRequestRecord {
@@ -151,13 +151,13 @@ export async function findOpenRequests(ex: Executor, customerId: string, product
  * again at this moment is skipped (it is locked), and one this deletes is not reopened: its customer's
  * request then gets a new row.
  */
-export async function pruneClosedRequests(ex: Executor, cutoffMs: number, batch: number): Promise<number> {
+export async function pruneClosedRequests(write: Write, cutoffMs: number, batch: number): Promise<number> {
   const result = await sql`
     DELETE FROM availability_request WHERE id IN (
       SELECT id FROM availability_request
       WHERE status <> 'OPEN' AND closed_at < now() - make_interval(secs => ${cutoffMs / 1000})
       ORDER BY closed_at LIMIT ${batch}
       FOR UPDATE SKIP LOCKED)
-  `.execute(ex);
+  `.execute(write.trx);
   return Number(result.numAffectedRows ?? 0);
 }

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { PageWindow } from '../records.ts';
-import type { Executor, WriteTx } from '../transaction.ts';
+import type { Executor, Write, WriteTx } from '../transaction.ts';
 import type { WebhookDeliveryStatusValue } from '../types.ts';
 import { keysetPage } from './keyset.ts';
 
@@ -272,7 +272,7 @@ export interface ClaimLimits {
  * worker is claiming is skipped, not waited for; endpoints, events and other deliveries are only read. A
  * lease that lapsed (its worker died) can be claimed again.
  */
-export async function claimDue(ex: Executor, limits: ClaimLimits): Promise<ClaimedDelivery[]> {
+export async function claimDue(write: Write, limits: ClaimLimits): Promise<ClaimedDelivery[]> {
   if (limits.limit <= 0) return [];
   const failingCap = Math.min(limits.failingEndpointConcurrency, limits.endpointConcurrency);
   const { rows } = await sql<ClaimedDelivery>`
@@ -326,7 +326,7 @@ export async function claimDue(ex: Executor, limits: ClaimLimits): Promise<Claim
     JOIN outbox_event o ON o.position = c.event_position
     JOIN webhook_endpoint e ON e.id = c.endpoint_id
     ORDER BY c.event_position
-  `.execute(ex);
+  `.execute(write.trx);
   return rows;
 }
 
@@ -341,7 +341,7 @@ export interface Settling {
  * `locked`, which the delivery's UPDATE filters on, so it is taken before the delivery's row; an endpoint
  * deleted meanwhile leaves nothing to update.
  */
-export async function markDelivered(ex: Executor, d: Settling, status: number): Promise<void> {
+export async function markDelivered(write: Write, d: Settling, status: number): Promise<void> {
   await sql`
     WITH locked AS (
       SELECT w.id FROM webhook_endpoint w WHERE w.id = ${d.endpointId} FOR NO KEY UPDATE
@@ -354,7 +354,7 @@ export async function markDelivered(ex: Executor, d: Settling, status: number): 
     )
     UPDATE webhook_endpoint SET failing_since = NULL
     WHERE id IN (SELECT endpoint_id FROM d) AND failing_since IS NOT NULL
-  `.execute(ex);
+  `.execute(write.trx);
 }
 
 export interface FailureOutcome {
@@ -413,9 +413,9 @@ export async function markFailed(
 }
 
 /** Hands deliveries back without counting an attempt (the worker is stopping mid-send). */
-export async function releaseLeases(ex: Executor, ids: readonly number[]): Promise<void> {
+export async function releaseLeases(write: Write, ids: readonly number[]): Promise<void> {
   if (ids.length === 0) return;
-  await ex
+  await write.trx
     .updateTable('webhook_delivery')
     .set({ leased_until: null })
     .where('id', 'in', [...ids])
@@ -426,7 +426,7 @@ export async function releaseLeases(ex: Executor, ids: readonly number[]): Promi
 // ---- Retention ----
 
 /** Deletes up to `batch` deliveries delivered before the cutoff (their attempts go with them). */
-export async function pruneDelivered(ex: Executor, cutoffMs: number, batch: number): Promise<number> {
+export async function pruneDelivered(write: Write, cutoffMs: number, batch: number): Promise<number> {
   const result = await sql`
     DELETE FROM webhook_delivery WHERE id IN (
       SELECT id FROM webhook_delivery
@@ -434,12 +434,12 @@ export async function pruneDelivered(ex: Executor, cutoffMs: number, batch: numb
       ORDER BY id LIMIT ${batch}
       -- Rows an endpoint's delete holds are left to it: waiting for them could close a circle with it.
       FOR UPDATE SKIP LOCKED)
-  `.execute(ex);
+  `.execute(write.trx);
   return Number(result.numAffectedRows ?? 0);
 }
 
 /** Deletes up to `batch` events older than the cutoff that no delivery still needs (pending or dead). */
-export async function pruneOutbox(ex: Executor, cutoffMs: number, batch: number): Promise<number> {
+export async function pruneOutbox(write: Write, cutoffMs: number, batch: number): Promise<number> {
   const result = await sql`
     DELETE FROM outbox_event WHERE position IN (
       SELECT o.position FROM outbox_event o
@@ -448,7 +448,7 @@ export async function pruneOutbox(ex: Executor, cutoffMs: number, batch: number)
           SELECT 1 FROM webhook_delivery d WHERE d.event_position = o.position
             AND (d.status <> 'DELIVERED' OR d.delivered_at >= now() - make_interval(secs => ${cutoffMs / 1000})))
       ORDER BY o.created_at LIMIT ${batch})
-  `.execute(ex);
+  `.execute(write.trx);
   return Number(result.numAffectedRows ?? 0);
 }
 
@@ -457,7 +457,7 @@ export async function pruneOutbox(ex: Executor, cutoffMs: number, batch: number)
  * many it looked at and deleted; fewer looked at than `batch`, or fewer deleted than looked at, is the end.
  */
 export async function pruneChangeLog(
-  ex: Executor,
+  write: Write,
   cutoffMs: number,
   batch: number,
 ): Promise<{ seen: number; deleted: number }> {
@@ -472,6 +472,6 @@ export async function pruneChangeLog(
       RETURNING 1
     )
     SELECT (SELECT count(*) FROM oldest)::int AS seen, (SELECT count(*) FROM gone)::int AS deleted
-  `.execute(ex);
+  `.execute(write.trx);
   return rows[0] ?? { seen: 0, deleted: 0 };
 }
