@@ -69,7 +69,8 @@ describe('the event log', () => {
   });
 
   it('every repository function that writes takes a write (WriteTx or Writer.alone), never an executor', () => {
-    const WRITES = /insertInto\(|updateTable\(|deleteFrom\(|\bINSERT\s+INTO\b|\bUPDATE\s+\w+(\s+\w+)?\s+SET\b|\bDELETE\s+FROM\b/;
+    const WRITES =
+      /insertInto\(|updateTable\(|deleteFrom\(|\bINSERT\s+INTO\b|\bUPDATE\s+\w+(\s+\w+)?\s+SET\b|\bDELETE\s+FROM\b/;
     const offenders: string[] = [];
     let writers = 0;
     for (const [file, text] of readTree(path.join(SRC, 'db', 'repos'))) {
