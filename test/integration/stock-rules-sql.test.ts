@@ -18,6 +18,10 @@ import {
   MOVEMENT_KINDS,
   missingSql,
   missingUnits,
+  ORDER_STATUSES,
+  orderHasStatus,
+  orderStatus,
+  orderStatusSql,
   placeAtTail,
   queued,
   queuePositionSql,
@@ -217,5 +221,55 @@ describe('queue rank', () => {
       missingUnits(joining),
     );
     expect(place).toEqual(rankQueue(queue).at(-1));
+  });
+});
+
+describe('order status', () => {
+  it('orderStatusSql and orderHasStatus agree with orderStatus for every open, waiting and shipped order', async () => {
+    const [product] = (
+      await sql<{
+        id: number;
+      }>`INSERT INTO product (sku, name) VALUES ('RULES-ORDER', 'Rules') RETURNING id`.execute(t.db)
+    ).rows;
+    const queuedStatus = BACKORDER_STATUSES.find(isQueued)!;
+    let n = 0;
+    for (const open of [true, false]) {
+      for (const waiting of [true, false]) {
+        for (const shipped of [true, false]) {
+          n++;
+          const [order] = (
+            await sql<{
+              id: number;
+            }>`INSERT INTO customer_order (customer_id, idempotency_key, request_hash, open)
+              VALUES ('rules', ${`order-${n}`}, 'h', ${open}) RETURNING id`.execute(t.db)
+          ).rows;
+          const [line] = (
+            await sql<{ id: number }>`INSERT INTO order_line
+              (order_id, position, product_id, quantity, quantity_taken, quantity_shipped)
+              VALUES (${order!.id}, 1, ${product!.id}, 2, ${shipped ? 1 : 0}, ${shipped ? 1 : 0})
+              RETURNING id`.execute(t.db)
+          ).rows;
+          if (waiting) {
+            await sql`INSERT INTO backorder (order_id, order_line_id, product_id, customer_id, quantity, status)
+              VALUES (${order!.id}, ${line!.id}, ${product!.id}, 'rules', 1, ${queuedStatus})`.execute(t.db);
+          }
+          const expected = orderStatus({ open, waiting, shipped });
+          const where = sql`FROM customer_order o WHERE o.id = ${order!.id}`;
+          const { rows } = await sql<{ status: string }>`SELECT ${orderStatusSql} AS status ${where}`.execute(
+            t.db,
+          );
+          expect(rows[0]!.status, `open ${open}, waiting ${waiting}, shipped ${shipped}`).toBe(expected);
+          for (const status of ORDER_STATUSES) {
+            const has = await sql<{ has: boolean }>`SELECT ${orderHasStatus(status)} AS has ${where}`.execute(
+              t.db,
+            );
+            expect(
+              has.rows[0]!.has,
+              `${status} for open ${open}, waiting ${waiting}, shipped ${shipped}`,
+            ).toBe(status === expected);
+          }
+        }
+      }
+    }
   });
 });
