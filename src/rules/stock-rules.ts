@@ -336,6 +336,32 @@ export function afterFill<
   };
 }
 
+/**
+ * SQL: afterCheckoutLine's queue arithmetic over a product's lines of one checkout: `queued` lines left a
+ * rest (each joins as one backorder), `rest` is their units. `alias` names the stock row being updated.
+ */
+export function checkoutQueueSetSql(
+  lines: { queued: RawBuilder<number>; rest: RawBuilder<number> },
+  alias?: string,
+): RawBuilder<unknown> {
+  const p = prefix(alias);
+  return sql`queue_length = ${sql.raw(`${p}queue_length`)} + ${lines.queued},
+        units_on_backorder = ${sql.raw(`${p}units_on_backorder`)} + ${lines.rest}`;
+}
+
+/**
+ * SQL: afterFill's queue arithmetic: the `completed` backorders leave the queue, and the `units` handed
+ * out no longer wait.
+ */
+export function fillQueueSetSql(
+  fill: { completed: RawBuilder<number>; units: RawBuilder<number> },
+  alias?: string,
+): RawBuilder<unknown> {
+  const p = prefix(alias);
+  return sql`queue_length = ${sql.raw(`${p}queue_length`)} - ${fill.completed},
+        units_on_backorder = ${sql.raw(`${p}units_on_backorder`)} - ${fill.units}`;
+}
+
 /** Units free to promise: what is on hand less what is promised, never below zero. */
 export function availableUnits(stock: { onHand: number; allocated: number }): number {
   return Math.max(0, stock.onHand - stock.allocated);

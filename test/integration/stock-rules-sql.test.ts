@@ -2,13 +2,17 @@ import { type RawBuilder, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerTotals } from '../../src/db/repos/stock.ts';
 import {
+  afterCheckoutLine,
+  afterFill,
   BACKORDER_STATUSES,
   type BackorderStatus,
   CANCELLED_BACKORDER_STATUS,
   cancelledSql,
+  checkoutQueueSetSql,
   counterSetSql,
   countersOf,
   filledSql,
+  fillQueueSetSql,
   inboundComplete,
   inboundCompleteSql,
   isFilled,
@@ -272,4 +276,50 @@ describe('order status', () => {
       }
     }
   });
+});
+
+describe('queue aggregates', () => {
+  const start = { onHand: 100, allocated: 40, queueLength: 12, unitsOnBackorder: 90 };
+  const probe = async (set: RawBuilder<unknown>, alias?: string) => {
+    await sql`DROP TABLE IF EXISTS probe_queue`.execute(t.db);
+    await sql`CREATE TABLE probe_queue (queue_length int NOT NULL, units_on_backorder int NOT NULL)`.execute(
+      t.db,
+    );
+    await sql`INSERT INTO probe_queue VALUES (${start.queueLength}, ${start.unitsOnBackorder})`.execute(t.db);
+    const table = alias ? sql.raw(`probe_queue ${alias}`) : sql.raw('probe_queue');
+    const { rows } = await sql<{ queueLength: number; unitsOnBackorder: number }>`
+      UPDATE ${table} SET ${set}
+      RETURNING queue_length AS "queueLength", units_on_backorder AS "unitsOnBackorder"`.execute(t.db);
+    return rows[0];
+  };
+
+  for (const line of [
+    { taken: 3, rest: 0 },
+    { taken: 0, rest: 5 },
+    { taken: 2, rest: 4 },
+  ]) {
+    it(`a checkout line taking ${line.taken} and leaving ${line.rest}: the SQL moves the queue as afterCheckoutLine does`, async () => {
+      const expected = afterCheckoutLine(start, line);
+      const queued = int(line.rest > 0 ? 1 : 0);
+      expect(await probe(checkoutQueueSetSql({ queued, rest: int(line.rest) }, 'q'), 'q')).toEqual({
+        queueLength: expected.queueLength,
+        unitsOnBackorder: expected.unitsOnBackorder,
+      });
+    });
+  }
+
+  for (const fill of [
+    { units: 7, completed: 0 },
+    { units: 30, completed: 4 },
+  ]) {
+    it(`a fill of ${fill.units} completing ${fill.completed}: the SQL moves the queue as afterFill does`, async () => {
+      const expected = afterFill(start, fill);
+      expect(
+        await probe(fillQueueSetSql({ completed: int(fill.completed), units: int(fill.units) })),
+      ).toEqual({
+        queueLength: expected.queueLength,
+        unitsOnBackorder: expected.unitsOnBackorder,
+      });
+    });
+  }
 });

@@ -4,6 +4,7 @@ import {
   CANCELLED_BACKORDER_STATUS,
   counterSetSql,
   filledSql,
+  fillQueueSetSql,
   type MovementKind,
   missingSql,
   queued,
@@ -205,8 +206,7 @@ export async function allocateToQueue(
       -- The ALLOCATION moves 'allocated'; the backorders it completed leave the queue.
       UPDATE stock SET
         ${counterSetSql(FILL, sql.raw('f.units'))},
-        queue_length = queue_length - f.completed,
-        units_on_backorder = units_on_backorder - f.units
+        ${fillQueueSetSql({ completed: sql.raw('f.completed'), units: sql.raw('f.units') })}
       FROM (SELECT sum(n)::int AS units, (count(*) FILTER (WHERE ${filledSql()}))::int AS completed
             FROM served) f
       WHERE product_id = ${v.productId} AND f.units > 0

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import {
+  checkoutQueueSetSql,
   counterSetSql,
   type MovementKind,
   orderHasStatus,
@@ -135,8 +136,7 @@ export function writeOrderStatement(v: {
     ), stock_update AS (
       UPDATE stock s SET
         ${counterSetSql(TAKEN, sql.raw('i.taken'), 's')},
-        queue_length = s.queue_length + i.queued,
-        units_on_backorder = s.units_on_backorder + i.rest
+        ${checkoutQueueSetSql({ queued: sql.raw('i.queued'), rest: sql.raw('i.rest') }, 's')}
       FROM (
         SELECT product_id, sum(taken)::int AS taken, count(*) FILTER (WHERE rest > 0)::int AS queued,
           sum(rest)::int AS rest
