@@ -519,3 +519,20 @@ export function customerCapBreach(
   }
   return null;
 }
+
+/**
+ * SQL: what one customer holds of each of these products (the `held` of customerCapBreach), as rows
+ * ("productId", units), for a statement that counts it along with its own work (the order's write) or on
+ * its own (unitsHeldByCustomer in the repositories). Products the customer holds none of have no row.
+ */
+export function heldByCustomerSql(customerId: string, productIds: readonly number[]) {
+  return sql<{ productId: number; units: string }>`
+    SELECT l.product_id AS "productId",
+      sum(l.quantity - l.quantity_shipped - coalesce(b.quantity - b.quantity_shipped, 0))::bigint AS units
+    FROM customer_order o
+    JOIN order_line l ON l.order_id = o.id AND l.product_id = ANY(${[...productIds]}::bigint[])
+    LEFT JOIN backorder b ON b.order_line_id = l.id AND ${cancelledSql('b')}
+    WHERE o.customer_id = ${customerId} AND o.open
+    GROUP BY l.product_id
+  `;
+}

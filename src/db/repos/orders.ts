@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import {
   checkoutQueueSetSql,
   counterSetSql,
+  heldByCustomerSql,
   type MovementKind,
   orderHasStatus,
   orderStatusSql,
@@ -11,7 +12,6 @@ import {
 import type { OrderLineRecord, OrderRecord, PageWindow } from '../records.ts';
 import type { Executor, WriteTx } from '../transaction.ts';
 import type { OrderStatusValue } from '../types.ts';
-import { heldByCustomerSql } from './holdings.ts';
 import { keysetPage } from './keyset.ts';
 
 const orderColumns = [
