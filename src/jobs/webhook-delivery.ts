@@ -2,7 +2,6 @@ import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import type { Db } from '../db/connect.ts';
 import {
   type ClaimedDelivery,
   claimDue,
@@ -67,7 +66,7 @@ export class WebhookDeliveryWorker {
   delivered = 0;
 
   /** `writer`: settling a failure can disable the endpoint, a change recorded like a staff update. */
-  constructor(private readonly deps: { db: Db; writer: Writer; settings: WebhookSettings; log: Log }) {
+  constructor(private readonly deps: { writer: Writer; settings: WebhookSettings; log: Log }) {
     const s = deps.settings;
     this.addresses = { allowLoopback: s.allowLoopback, allowPrivate: s.allowPrivate };
     this.lookup = guardedLookup(this.addresses);

@@ -35,7 +35,7 @@ export class WebhookJobs {
     if (!deps.settings.worker) return;
     const db = backgroundDb(deps.pool);
     const writer = deps.writer.over(db);
-    this.worker = new WebhookDeliveryWorker({ ...deps, db, writer });
+    this.worker = new WebhookDeliveryWorker({ ...deps, writer });
     this.retention = new Retention({
       writer,
       retentionMs: deps.settings.retentionMs,

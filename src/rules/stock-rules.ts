@@ -125,6 +125,9 @@ export function unitsForQueue(stock: {
 /** A backorder joins its queue waiting (the column's default). */
 export const NEW_BACKORDER_STATUS = 'WAITING' satisfies BackorderStatus;
 
+/** Every unit allocated: the backorder left the queue and waits only to ship. */
+export const FILLED_BACKORDER_STATUS = 'ALLOCATED' satisfies BackorderStatus;
+
 /** A cancelled backorder: final, out of the queue, it keeps only what already shipped. */
 export const CANCELLED_BACKORDER_STATUS = 'CANCELLED' satisfies BackorderStatus;
 
@@ -133,14 +136,13 @@ export function cancelledSql(alias?: string): RawBuilder<boolean> {
   return sql.raw(`${prefix(alias)}status = '${CANCELLED_BACKORDER_STATUS}'`);
 }
 
-/** Every unit allocated: the backorder left the queue and waits only to ship. */
 export function isFilled(status: BackorderStatus): boolean {
-  return status === 'ALLOCATED';
+  return status === FILLED_BACKORDER_STATUS;
 }
 
 /** SQL: isFilled over the backorder (optionally through a table alias). */
 export function filledSql(alias?: string): RawBuilder<boolean> {
-  return sql.raw(`${prefix(alias)}status = 'ALLOCATED'`);
+  return sql.raw(`${prefix(alias)}status = '${FILLED_BACKORDER_STATUS}'`);
 }
 
 /**
@@ -311,6 +313,12 @@ export function counterSetSql(
   );
 }
 
+/** The movement that records the units a checkout takes from stock. */
+export const CHECKOUT_MOVEMENT = 'ALLOCATION' satisfies MovementKind;
+
+/** The movement that records the units a queue fill hands out. */
+export const FILL_MOVEMENT = 'ALLOCATION' satisfies MovementKind;
+
 /**
  * A checkout line's effect on its product's stock row: the units it takes are an ALLOCATION, and the rest
  * (if any) joins the queue as one backorder.
@@ -319,7 +327,7 @@ export function afterCheckoutLine<
   T extends { onHand: number; allocated: number; queueLength: number; unitsOnBackorder: number },
 >(stock: T, line: { taken: number; rest: number }): T {
   return {
-    ...afterMovements(stock, [{ kind: 'ALLOCATION', quantity: line.taken }]),
+    ...afterMovements(stock, [{ kind: CHECKOUT_MOVEMENT, quantity: line.taken }]),
     queueLength: stock.queueLength + (line.rest > 0 ? 1 : 0),
     unitsOnBackorder: stock.unitsOnBackorder + line.rest,
   };
@@ -330,7 +338,7 @@ export function afterFill<
   T extends { onHand: number; allocated: number; queueLength: number; unitsOnBackorder: number },
 >(stock: T, fill: { units: number; completed: number }): T {
   return {
-    ...afterMovements(stock, [{ kind: 'ALLOCATION', quantity: fill.units }]),
+    ...afterMovements(stock, [{ kind: FILL_MOVEMENT, quantity: fill.units }]),
     queueLength: stock.queueLength - fill.completed,
     unitsOnBackorder: stock.unitsOnBackorder - fill.units,
   };

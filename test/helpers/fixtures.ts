@@ -80,18 +80,22 @@ export async function order(
   lines: { productId: string; quantity: number }[],
   options: { acceptBackorder?: boolean; idempotencyKey?: string } = {},
 ): Promise<PlaceOrderResult> {
-  const data = await t.ok(
-    PlaceOrderDocument,
-    {
-      input: {
-        idempotencyKey: options.idempotencyKey ?? uniqueKey(),
-        acceptBackorder: options.acceptBackorder ?? true,
-        lines,
-      },
-    },
-    customer,
-  );
+  const data = await t.ok(PlaceOrderDocument, placeOrderInput(lines, options), customer);
   return data.placeOrder;
+}
+
+/** A placeOrder input: backorders accepted and a fresh idempotency key unless told. */
+function placeOrderInput(
+  lines: { productId: string; quantity: number }[],
+  options: { acceptBackorder?: boolean; idempotencyKey?: string },
+) {
+  return {
+    input: {
+      idempotencyKey: options.idempotencyKey ?? uniqueKey(),
+      acceptBackorder: options.acceptBackorder ?? true,
+      lines,
+    },
+  };
 }
 
 export function placed(result: PlaceOrderResult) {
@@ -110,16 +114,6 @@ export async function cappedOrder(
   lines: { productId: string; quantity: number }[],
   options: { acceptBackorder?: boolean; idempotencyKey?: string } = {},
 ): Promise<CappedPlaceOrderMutation['placeOrder']> {
-  const data = await app.ok(
-    CappedPlaceOrderDocument,
-    {
-      input: {
-        idempotencyKey: options.idempotencyKey ?? uniqueKey(),
-        acceptBackorder: options.acceptBackorder ?? true,
-        lines,
-      },
-    },
-    token,
-  );
+  const data = await app.ok(CappedPlaceOrderDocument, placeOrderInput(lines, options), token);
   return data.placeOrder;
 }

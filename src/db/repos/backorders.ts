@@ -3,9 +3,9 @@ import type { QueueFilled } from '../../rules/events.ts';
 import {
   CANCELLED_BACKORDER_STATUS,
   counterSetSql,
+  FILL_MOVEMENT,
   filledSql,
   fillQueueSetSql,
-  type MovementKind,
   missingSql,
   queued,
   queuePositionSql,
@@ -164,9 +164,6 @@ export interface Fill {
   allocations: Allocation[];
 }
 
-/** A fill is an allocation: the movement that records it, and the counters it moves. */
-const FILL = 'ALLOCATION' satisfies MovementKind;
-
 /**
  * Hands `units` to the head of a product's queue in queue order, partly filling the last one served, in one
  * set-based statement that writes only that product's backorder rows, one ALLOCATION movement and the
@@ -190,7 +187,7 @@ export async function allocateToQueue(
       FROM queue WHERE through - missing < ${v.units}
     ), movement AS (
       INSERT INTO stock_movement (product_id, kind, quantity, reason, reference, actor)
-      SELECT ${v.productId}, ${sql.lit(FILL)}, sum(n), 'served ' || count(*) || ' backorder(s) in queue order',
+      SELECT ${v.productId}, ${sql.lit(FILL_MOVEMENT)}, sum(n), 'served ' || count(*) || ' backorder(s) in queue order',
         'queue', ${v.actor}
       FROM grants HAVING sum(n) > 0
       RETURNING id
@@ -205,7 +202,7 @@ export async function allocateToQueue(
     ), counters AS (
       -- The ALLOCATION moves 'allocated'; the backorders it completed leave the queue.
       UPDATE stock SET
-        ${counterSetSql(FILL, sql.raw('f.units'))},
+        ${counterSetSql(FILL_MOVEMENT, sql.raw('f.units'))},
         ${fillQueueSetSql({ completed: sql.raw('f.completed'), units: sql.raw('f.units') })}
       FROM (SELECT sum(n)::int AS units, (count(*) FILTER (WHERE ${filledSql()}))::int AS completed
             FROM served) f

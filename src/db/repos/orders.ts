@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
 import {
+  CHECKOUT_MOVEMENT,
   checkoutQueueSetSql,
   counterSetSql,
   heldByCustomerSql,
-  type MovementKind,
   orderHasStatus,
   orderStatusSql,
   orderStillOpenSql,
@@ -93,9 +93,6 @@ export async function writeOrder(
   };
 }
 
-/** Units a checkout takes from stock: the movement that records them, and the counters it moves. */
-const TAKEN = 'ALLOCATION' satisfies MovementKind;
-
 /** The statement itself, exported so that a benchmark can run the very same SQL on a bare connection. */
 export function writeOrderStatement(v: {
   orderId: number;
@@ -135,7 +132,7 @@ export function writeOrderStatement(v: {
       RETURNING id, order_line_id, created_at
     ), stock_update AS (
       UPDATE stock s SET
-        ${counterSetSql(TAKEN, sql.raw('i.taken'), 's')},
+        ${counterSetSql(CHECKOUT_MOVEMENT, sql.raw('i.taken'), 's')},
         ${checkoutQueueSetSql({ queued: sql.raw('i.queued'), rest: sql.raw('i.rest') }, 's')}
       FROM (
         SELECT product_id, sum(taken)::int AS taken, count(*) FILTER (WHERE rest > 0)::int AS queued,
@@ -146,7 +143,7 @@ export function writeOrderStatement(v: {
       RETURNING s.product_id
     ), movements AS (
       INSERT INTO stock_movement (product_id, kind, quantity, reference, actor)
-      SELECT product_id, ${sql.lit(TAKEN)}, taken, 'order:' || ${v.orderId}, ${v.customerId}
+      SELECT product_id, ${sql.lit(CHECKOUT_MOVEMENT)}, taken, 'order:' || ${v.orderId}, ${v.customerId}
       FROM input WHERE taken > 0
       RETURNING id
     )
