@@ -3,6 +3,8 @@ import pg from 'pg';
 import type { Database } from './types.ts';
 
 export type Db = Kysely<Database>;
+/** The instance's connection pool, for the parts that open their own handles on it (background work, wake-ups). */
+export type Pool = pg.Pool;
 
 export interface PoolOptions {
   max: number;

@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
-import { type DomainEvent, EVENT_PAYLOAD_VERSION, productsOf } from '../rules/events.ts';
+import { type DomainEvent, EVENT_PAYLOAD_VERSION, productsOf } from '../domain/rules/domain-events.ts';
 import type { Db } from './connect.ts';
 import type { Database } from './types.ts';
 

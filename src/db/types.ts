@@ -1,15 +1,15 @@
 import type { ColumnType, Generated } from 'kysely';
-import type { BackorderPolicy, BackorderStatus, MovementKind, OrderStatus } from '../rules/stock-rules.ts';
+import type {
+  BackorderPolicyValue,
+  BackorderStatusValue,
+  InboundStatusValue,
+  MovementKindValue,
+  OrderStatusValue,
+} from '../domain/rules/records.ts';
 
 /** Row types as Postgres stores them. bigint ids arrive as JS numbers (see connect.ts). */
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
-
-export type BackorderPolicyValue = BackorderPolicy;
-export type InboundStatusValue = 'OPEN' | 'RECEIVED' | 'CANCELLED';
-export type MovementKindValue = MovementKind;
-export type BackorderStatusValue = BackorderStatus;
-export type OrderStatusValue = OrderStatus;
 
 export interface ProductTable {
   id: Generated<number>;

@@ -1,4 +1,4 @@
-/** How back-in-stock requests are bounded. Every field is a setting (src/config.ts, README "Configuration"). */
+/** How back-in-stock requests are bounded. Every field is a setting (src/edge/settings/settings.ts). */
 export interface AlertSettings {
   /** Open requests one customer may have at once (MAX_ALERTS_PER_CUSTOMER). */
   maxPerCustomer: number;

@@ -9,8 +9,8 @@ import {
 } from '../db/repos/alerts.ts';
 import { lockStock } from '../db/repos/stock.ts';
 import type { WriteTx } from '../db/transaction.ts';
-import { availableUnits, unitsForNewOrders } from '../rules/stock-rules.ts';
 import { AlertLimitError, NotFoundError, ProductAvailableError } from './errors.ts';
+import { availableUnits, unitsForNewOrders } from './rules/stock-rules.ts';
 import type { Actor } from './types.ts';
 
 /**

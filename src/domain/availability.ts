@@ -1,6 +1,6 @@
-import type { ProductRecord, StockRecord } from '../db/records.ts';
-import { estimateCoverage, type OpenInbound } from '../rules/eta.ts';
-import { availableUnits, backorderRefusal, remainingCapacity } from '../rules/stock-rules.ts';
+import { estimateCoverage, type OpenInbound } from './rules/eta.ts';
+import type { ProductRecord, StockRecord } from './rules/records.ts';
+import { availableUnits, backorderRefusal, remainingCapacity } from './rules/stock-rules.ts';
 
 /** What availability depends on: the product's policy and the stock row's counters. */
 type ProductView = Pick<

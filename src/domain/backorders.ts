@@ -1,11 +1,11 @@
-import type { BackorderRecord } from '../db/records.ts';
 import { cancelBackorderRow, lockBackorder } from '../db/repos/backorders.ts';
 import { lockOrder, refreshOrderOpen } from '../db/repos/orders.ts';
 import { lockStock } from '../db/repos/stock.ts';
 import type { WriteTx } from '../db/transaction.ts';
-import { CANCELLED_BACKORDER_STATUS, canCancel, cancelEffect } from '../rules/stock-rules.ts';
 import { BackorderNotCancellableError, NotFoundError } from './errors.ts';
 import { changeStock } from './queue.ts';
+import type { BackorderRecord } from './rules/records.ts';
+import { CANCELLED_BACKORDER_STATUS, canCancel, cancelEffect } from './rules/stock-rules.ts';
 import type { Actor } from './types.ts';
 
 /** Whether the actor may see or change this backorder: its customer, or staff. */

@@ -1,4 +1,3 @@
-import type { ProductRecord } from '../db/records.ts';
 import {
   insertProduct,
   type NewProduct,
@@ -8,6 +7,7 @@ import {
 import { lockStock } from '../db/repos/stock.ts';
 import type { WriteTx } from '../db/transaction.ts';
 import { DuplicateSkuError, NotFoundError } from './errors.ts';
+import type { ProductRecord } from './rules/records.ts';
 
 export async function createProduct(tx: WriteTx, input: NewProduct): Promise<ProductRecord> {
   const product = await insertProduct(tx, input);

@@ -1,9 +1,9 @@
-import type { InboundRecord } from '../db/records.ts';
 import { insertInbound, lockInbound, updateInbound as updateRow } from '../db/repos/inbound.ts';
 import { findProductsByIds } from '../db/repos/products.ts';
 import type { WriteTx } from '../db/transaction.ts';
-import { inboundComplete } from '../rules/stock-rules.ts';
 import { InboundClosedError, InboundQuantityError, NotFoundError } from './errors.ts';
+import type { InboundRecord } from './rules/records.ts';
+import { inboundComplete } from './rules/stock-rules.ts';
 
 /**
  * Planned supply. It moves no units, so it takes no stock lock; it changes every ETA of the product,

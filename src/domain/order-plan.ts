@@ -1,14 +1,14 @@
-import type { StockRecord } from '../db/records.ts';
 import type { PlannedLine } from '../db/repos/orders.ts';
 import type { LockedStock } from '../db/repos/stock.ts';
+import { BackorderLimitError, BackorderNotAllowedError, NotFoundError, TotalLimitError } from './errors.ts';
+import type { StockRecord } from './rules/records.ts';
 import {
   afterCheckoutLine,
   backorderRefusal,
   MAX_TOTAL,
   totalOverflow,
   unitsForNewOrders,
-} from '../rules/stock-rules.ts';
-import { BackorderLimitError, BackorderNotAllowedError, NotFoundError, TotalLimitError } from './errors.ts';
+} from './rules/stock-rules.ts';
 
 export interface OrderLineInput {
   productId: number;

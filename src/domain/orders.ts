@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { OrderRecord } from '../db/records.ts';
 import { unitsHeldByCustomer } from '../db/repos/holdings.ts';
 import { listOpenInbound } from '../db/repos/inbound.ts';
 import {
@@ -15,8 +14,6 @@ import {
 } from '../db/repos/orders.ts';
 import { applyStockChanges, lockStock } from '../db/repos/stock.ts';
 import type { WriteTx } from '../db/transaction.ts';
-import { estimateCoverage, toOpenInbound } from '../rules/eta.ts';
-import { customerCapBreach, customerCapInForce, MAX_PER_CUSTOMER_DEFAULT } from '../rules/stock-rules.ts';
 import { canBackorder } from './availability.ts';
 import {
   CustomerLimitError,
@@ -27,6 +24,9 @@ import {
 } from './errors.ts';
 import { type OrderLineInput, planOrder } from './order-plan.ts';
 import { recordCrossing } from './queue.ts';
+import { estimateCoverage, toOpenInbound } from './rules/eta.ts';
+import type { OrderRecord } from './rules/records.ts';
+import { customerCapBreach, customerCapInForce, MAX_PER_CUSTOMER_DEFAULT } from './rules/stock-rules.ts';
 import type { Actor } from './types.ts';
 
 export interface PlaceOrderInput {

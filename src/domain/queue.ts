@@ -1,15 +1,15 @@
-import type { StockRecord } from '../db/records.ts';
 import { allocateToQueue, type Fill } from '../db/repos/backorders.ts';
 import { applyStockChanges, type LockedStock, type NewMovement } from '../db/repos/stock.ts';
 import type { WriteTx } from '../db/transaction.ts';
+import { fulfilRequestsOf } from './alerts.ts';
+import type { StockRecord } from './rules/records.ts';
 import {
   afterFill,
   availableUnits,
   isFilled,
   stockLevelCrossing,
   unitsForQueue,
-} from '../rules/stock-rules.ts';
-import { fulfilRequestsOf } from './alerts.ts';
+} from './rules/stock-rules.ts';
 import type { Actor } from './types.ts';
 
 export interface StockChangeInput {

@@ -1,9 +1,7 @@
-import type { ProductRecord, StockRecord } from '../db/records.ts';
 import type { Allocation } from '../db/repos/backorders.ts';
 import { lockInbound, updateInbound } from '../db/repos/inbound.ts';
 import { lockStock } from '../db/repos/stock.ts';
 import type { WriteTx } from '../db/transaction.ts';
-import { inboundComplete, MAX_TOTAL, totalOverflow } from '../rules/stock-rules.ts';
 import {
   InboundClosedError,
   InboundProductMismatchError,
@@ -12,6 +10,8 @@ import {
   TotalLimitError,
 } from './errors.ts';
 import { changeStock } from './queue.ts';
+import type { ProductRecord, StockRecord } from './rules/records.ts';
+import { inboundComplete, MAX_TOTAL, totalOverflow } from './rules/stock-rules.ts';
 import type { Actor } from './types.ts';
 
 export interface StockChangeResult {

@@ -9,8 +9,8 @@ import {
   type WebhookEndpointRecord,
 } from '../db/repos/webhooks.ts';
 import type { WriteTx } from '../db/transaction.ts';
-import { type WebhookUrlPolicy, webhookUrlProblem } from '../rules/webhook-urls.ts';
 import { NotFoundError, UserError } from './errors.ts';
+import { type WebhookUrlPolicy, webhookUrlProblem } from './rules/webhook-urls.ts';
 
 /** Staff's webhook endpoints: where the shop's other systems are told what happened. */
 

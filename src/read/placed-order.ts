@@ -1,7 +1,7 @@
-import type { BackorderRecord, OrderLineRecord, OrderRecord } from '../db/records.ts';
 import type { QueueRank } from '../db/repos/backorders.ts';
 import type { PlacedOrder } from '../domain/orders.ts';
-import { NEW_BACKORDER_STATUS, orderStatus, placeAtTail } from '../rules/stock-rules.ts';
+import type { BackorderRecord, OrderLineRecord, OrderRecord } from '../domain/rules/records.ts';
+import { NEW_BACKORDER_STATUS, orderStatus, placeAtTail } from '../domain/rules/stock-rules.ts';
 import type { Readers } from './readers.ts';
 
 /**

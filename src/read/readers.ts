@@ -1,14 +1,4 @@
 import type { Db } from '../db/connect.ts';
-import type {
-  BackorderRecord,
-  InboundRecord,
-  MovementRecord,
-  OrderLineRecord,
-  OrderRecord,
-  PageWindow,
-  ProductRecord,
-  StockRecord,
-} from '../db/records.ts';
 import {
   type AvailabilityRequestRecord,
   countOpenRequests,
@@ -41,9 +31,20 @@ import {
 } from '../db/repos/orders.ts';
 import { findProductsByIds, findProductsBySkus, listProductsBySku } from '../db/repos/products.ts';
 import { findStockByProductIds, listMovements } from '../db/repos/stock.ts';
-import type { BackorderStatusValue, OrderStatusValue } from '../db/types.ts';
 import { estimateAvailableAt } from '../domain/availability.ts';
-import { backorderEta, toOpenInbound } from '../rules/eta.ts';
+import { backorderEta, toOpenInbound } from '../domain/rules/eta.ts';
+import type {
+  BackorderRecord,
+  BackorderStatusValue,
+  InboundRecord,
+  MovementRecord,
+  OrderLineRecord,
+  OrderRecord,
+  OrderStatusValue,
+  PageWindow,
+  ProductRecord,
+  StockRecord,
+} from '../domain/rules/records.ts';
 import { andThen, both, byKey, groupBy, Loader, type MaybePromise } from './loader.ts';
 import type { OperationWork } from './operation-work.ts';
 import { WebhookReaders } from './webhooks.ts';

@@ -1,5 +1,4 @@
 import type { Db } from '../db/connect.ts';
-import type { PageWindow } from '../db/records.ts';
 import {
   countDeliveries,
   countEndpoints,
@@ -11,6 +10,7 @@ import {
   type WebhookDeliveryRecord,
   type WebhookEndpointRecord,
 } from '../db/repos/webhooks.ts';
+import type { PageWindow } from '../domain/rules/records.ts';
 import { byKey, Loader } from './loader.ts';
 
 /** What staff read about webhooks, batched per request. */

@@ -1,10 +1,10 @@
-import type { ProductRecord, StockRecord } from '../db/records.ts';
 import {
   availabilityStatus,
   availableUnits,
   canBackorder,
   remainingCapacity,
 } from '../domain/availability.ts';
+import type { ProductRecord, StockRecord } from '../domain/rules/records.ts';
 import { builder } from './builder.ts';
 import { Product } from './product.ts';
 import { BOUNDS, intInRange } from './validate.ts';

@@ -1,9 +1,9 @@
-import type { BackorderRecord } from '../db/records.ts';
 import type { Allocation } from '../db/repos/backorders.ts';
 import { canAccess, cancelBackorder } from '../domain/backorders.ts';
 import { BackorderNotCancellableError, NotFoundError } from '../domain/errors.ts';
+import type { BackorderRecord } from '../domain/rules/records.ts';
+import { BACKORDER_STATUSES, QUEUED_STATUSES } from '../domain/rules/stock-rules.ts';
 import { andThen } from '../read/loader.ts';
-import { BACKORDER_STATUSES, QUEUED_STATUSES } from '../rules/stock-rules.ts';
 import { builder } from './builder.ts';
 import type { Context } from './context-type.ts';
 import { fromGlobalId, loadNodes } from './ids.ts';

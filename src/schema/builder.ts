@@ -40,7 +40,7 @@ export const builder = new SchemaBuilder<{
         { nodes: info.fieldNodes, path: responsePathAsArray(info.path), extensions: { code: 'FORBIDDEN' } },
       ),
   },
-  // Field costs only: the operation is priced and refused before it runs (src/limits), never mid-way.
+  // Field costs only: the operation is priced and refused before it runs (src/edge/limits), never mid-way.
   complexity: { disabled: true, fieldComplexity: defaultFieldCost },
   relay: {
     clientMutationId: 'omit',

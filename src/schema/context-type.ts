@@ -1,10 +1,10 @@
 import type { NotificationRecord } from '../db/repos/notifications.ts';
 import type { Writer } from '../db/transaction.ts';
+import type { WebhookUrlPolicy } from '../domain/rules/webhook-urls.ts';
 import type { Actor } from '../domain/types.ts';
-import type { ProductEvent } from '../events/live-hub.ts';
+import type { ProductEvent } from '../live/live-hub.ts';
 import type { OperationWork } from '../read/operation-work.ts';
 import type { Readers } from '../read/readers.ts';
-import type { WebhookUrlPolicy } from '../rules/webhook-urls.ts';
 
 /** What every resolver gets: who is asking, fresh batched readers, and the one way to write. */
 export interface Context {

@@ -15,7 +15,7 @@ import {
   TotalLimitError,
   type UserError,
 } from '../domain/errors.ts';
-import { TOTAL_NAMES } from '../rules/stock-rules.ts';
+import { TOTAL_NAMES } from '../domain/rules/stock-rules.ts';
 import { builder } from './builder.ts';
 import { toGlobalId } from './ids.ts';
 

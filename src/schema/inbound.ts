@@ -1,6 +1,6 @@
-import type { InboundRecord } from '../db/records.ts';
 import { InboundClosedError, InboundQuantityError, NotFoundError } from '../domain/errors.ts';
 import { cancelInbound, scheduleInbound, updateInbound } from '../domain/inbound.ts';
+import type { InboundRecord } from '../domain/rules/records.ts';
 import { builder } from './builder.ts';
 import { INBOUND_ESTIMATE, listOf } from './field-cost.ts';
 import { loadNodes, requireGlobalId } from './ids.ts';

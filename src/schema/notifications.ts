@@ -5,7 +5,7 @@ import { cancelAvailabilityRequest, notifyWhenAvailable } from '../domain/alerts
 import { canAccess } from '../domain/backorders.ts';
 import { AlertLimitError, NotFoundError, ProductAvailableError } from '../domain/errors.ts';
 import { markNotificationsRead } from '../domain/notifications.ts';
-import { CUSTOMER_EVENT_TYPES, enumOfPublicType } from '../rules/public-events.ts';
+import { CUSTOMER_EVENT_TYPES, enumOfPublicType } from '../domain/rules/public-events.ts';
 import { Backorder } from './backorder.ts';
 import { builder } from './builder.ts';
 import type { Context } from './context-type.ts';

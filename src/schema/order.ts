@@ -1,5 +1,4 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import type { OrderLineRecord, OrderRecord, PageWindow } from '../db/records.ts';
 import { canAccess } from '../domain/backorders.ts';
 import {
   BackorderLimitError,
@@ -12,10 +11,11 @@ import {
   TotalLimitError,
 } from '../domain/errors.ts';
 import { placeOrder, shipOrder } from '../domain/orders.ts';
+import type { OrderLineRecord, OrderRecord, PageWindow } from '../domain/rules/records.ts';
+import { MAX_PER_CUSTOMER_DEFAULT, ORDER_STATUSES } from '../domain/rules/stock-rules.ts';
 import { andThen } from '../read/loader.ts';
 import { primePlacedOrder } from '../read/placed-order.ts';
 import type { OrderTreeSelection } from '../read/readers.ts';
-import { MAX_PER_CUSTOMER_DEFAULT, ORDER_STATUSES } from '../rules/stock-rules.ts';
 import { Backorder } from './backorder.ts';
 import { builder } from './builder.ts';
 import type { Context } from './context-type.ts';

@@ -1,4 +1,4 @@
-import type { PageWindow } from '../db/records.ts';
+import type { PageWindow } from '../domain/rules/records.ts';
 import { BOUNDS, badInput, intInRange } from './validate.ts';
 
 export interface ConnectionArgs {

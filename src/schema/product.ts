@@ -1,7 +1,11 @@
-import type { ProductRecord } from '../db/records.ts';
 import { createProduct, updateProduct } from '../domain/catalog.ts';
 import { DuplicateSkuError, NotFoundError } from '../domain/errors.ts';
-import { BACKORDER_POLICIES, customerCapInForce, MAX_PER_CUSTOMER_DEFAULT } from '../rules/stock-rules.ts';
+import type { ProductRecord } from '../domain/rules/records.ts';
+import {
+  BACKORDER_POLICIES,
+  customerCapInForce,
+  MAX_PER_CUSTOMER_DEFAULT,
+} from '../domain/rules/stock-rules.ts';
 import { builder } from './builder.ts';
 import { fromGlobalId, loadNodes, requireGlobalId } from './ids.ts';
 import { pageByText } from './pagination.ts';

@@ -1,4 +1,3 @@
-import type { MovementRecord, ProductRecord, StockRecord } from '../db/records.ts';
 import type { Allocation } from '../db/repos/backorders.ts';
 import { availableUnits } from '../domain/availability.ts';
 import {
@@ -8,8 +7,9 @@ import {
   StockBelowAllocatedError,
   TotalLimitError,
 } from '../domain/errors.ts';
+import type { MovementRecord, ProductRecord, StockRecord } from '../domain/rules/records.ts';
+import { MOVEMENT_KINDS } from '../domain/rules/stock-rules.ts';
 import { adjustStock, receiveStock } from '../domain/stock.ts';
-import { MOVEMENT_KINDS } from '../rules/stock-rules.ts';
 import { builder } from './builder.ts';
 import { allocationsCost, movesUnits } from './field-cost.ts';
 import { requireGlobalId } from './ids.ts';

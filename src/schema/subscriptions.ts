@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import type { ProductEvent } from '../events/live-hub.ts';
+import type { ProductEvent } from '../live/live-hub.ts';
 import { Backorder, visibleBackorder } from './backorder.ts';
 import { builder } from './builder.ts';
 import { fromGlobalId } from './ids.ts';

@@ -1,5 +1,6 @@
 import type { WebhookDeliveryRecord, WebhookEndpointRecord } from '../db/repos/webhooks.ts';
 import { NotFoundError } from '../domain/errors.ts';
+import { enumOfPublicType, PUBLIC_EVENT_TYPES, type PublicEventType } from '../domain/rules/public-events.ts';
 import {
   createWebhookEndpoint,
   deleteWebhookEndpoint,
@@ -8,7 +9,6 @@ import {
   rotateWebhookSecret,
   updateWebhookEndpoint,
 } from '../domain/webhooks.ts';
-import { enumOfPublicType, PUBLIC_EVENT_TYPES, type PublicEventType } from '../rules/public-events.ts';
 import { builder } from './builder.ts';
 import type { Context } from './context-type.ts';
 import { ErrorInterface } from './errors.ts';

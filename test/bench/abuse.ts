@@ -23,7 +23,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { print } from 'graphql';
 import { migrateToLatest } from '../../src/db/migrate.ts';
-import { DEFAULT_ABUSE_LIMITS } from '../../src/limits/abuse-settings.ts';
+import { DEFAULT_ABUSE_LIMITS } from '../../src/edge/settings/abuse-limits.ts';
 import { MyOrdersDocument, ProductAvailabilityDocument } from '../generated/graphql.ts';
 import {
   type BenchDatabase,

@@ -31,8 +31,8 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { print } from 'graphql';
 import { migrateToLatest } from '../../src/db/migrate.ts';
-import { type AbuseLimits, DEFAULT_ABUSE_LIMITS } from '../../src/limits/abuse-settings.ts';
-import { LIMITS } from '../../src/server.ts';
+import { LIMITS } from '../../src/edge/app/server.ts';
+import { type AbuseLimits, DEFAULT_ABUSE_LIMITS } from '../../src/edge/settings/abuse-limits.ts';
 import { ProductAvailabilityDocument } from '../generated/graphql.ts';
 import {
   type BenchDatabase,

@@ -19,14 +19,14 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { type Client, createClient } from 'graphql-ws';
 import pg from 'pg';
 import WebSocket from 'ws';
-import { type Authenticator, createAuthenticator } from '../../src/auth.ts';
 import { createDb, type Db } from '../../src/db/connect.ts';
 import { requestHash } from '../../src/domain/orders.ts';
 import type { Actor } from '../../src/domain/types.ts';
-import { type AbuseLimits, DEFAULT_ABUSE_LIMITS } from '../../src/limits/abuse-settings.ts';
-import { DEFAULT_COST_BUDGETS, DEFAULT_DOCUMENT_LIMITS } from '../../src/limits/defaults.ts';
+import { type App, type AppConfig, buildApp } from '../../src/edge/app/server.ts';
+import { type Authenticator, createAuthenticator } from '../../src/edge/auth/tokens.ts';
+import { type AbuseLimits, DEFAULT_ABUSE_LIMITS } from '../../src/edge/settings/abuse-limits.ts';
+import { DEFAULT_COST_BUDGETS, DEFAULT_DOCUMENT_LIMITS } from '../../src/edge/settings/document-limits.ts';
 import { fromGlobalId } from '../../src/schema/ids.ts';
-import { type App, type AppConfig, buildApp } from '../../src/server.ts';
 import { freePort } from '../helpers/free-port.ts';
 
 // ---------------------------------------------------------------------------------------------------------

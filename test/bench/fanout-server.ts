@@ -14,8 +14,14 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AbuseLimits } from '../../src/limits/abuse-settings.ts';
-import { type App, buildApp } from '../../src/server.ts';
+import { configureLog } from '../../src/base/log.ts';
+import { type App, buildApp } from '../../src/edge/app/server.ts';
+import type { AbuseLimits } from '../../src/edge/settings/abuse-limits.ts';
+import { readSettings } from '../../src/edge/settings/settings.ts';
+
+// The service's log as LOG_LEVEL and LOG_FORMAT say (the benchmarks quieten it).
+const settings = readSettings();
+configureLog({ level: settings.LOG_LEVEL, format: settings.LOG_FORMAT });
 
 interface Request {
   seq: number;

@@ -33,7 +33,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { print } from 'graphql';
 import WebSocket from 'ws';
-import { DEFAULT_ABUSE_LIMITS } from '../../src/limits/abuse-settings.ts';
+import { DEFAULT_ABUSE_LIMITS } from '../../src/edge/settings/abuse-limits.ts';
 import { toGlobalId } from '../../src/schema/ids.ts';
 import { WatchBackorderDocument } from '../generated/graphql.ts';
 import {

@@ -16,8 +16,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
-import { WEBHOOK_DEFAULTS } from '../../src/jobs/webhook-settings.ts';
-import { enumOfPublicType, PUBLIC_EVENT_TYPES } from '../../src/rules/public-events.ts';
+import { enumOfPublicType, PUBLIC_EVENT_TYPES } from '../../src/domain/rules/public-events.ts';
+import { WEBHOOK_DEFAULTS } from '../../src/outbox/webhook-settings.ts';
 import {
   allMs,
   CheckFailed,

@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuthenticator } from '../../src/auth.ts';
-import { TOKEN_DEFAULTS } from '../../src/config.ts';
-import { DEMO_DIR, signDemoTokens } from '../../src/http/demo.ts';
-import { seedDemoCatalogue } from '../../src/seed.ts';
+import { seedDemoCatalogue } from '../../src/edge/app/seed.ts';
+import { createAuthenticator } from '../../src/edge/auth/tokens.ts';
+import { DEMO_DIR, signDemoTokens } from '../../src/edge/http/demo.ts';
+import { TOKEN_DEFAULTS } from '../../src/edge/settings/defaults.ts';
 import { startTestApp, TEST_SECRET, type TestApp } from '../helpers/app.ts';
 import { type Chromium, launchChromium } from './chromium.ts';
 

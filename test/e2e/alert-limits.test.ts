@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Writer } from '../../src/db/transaction.ts';
-import { pruneAlertRequests } from '../../src/jobs/retention.ts';
+import { pruneAlertRequests } from '../../src/outbox/retention.ts';
 import {
   CancelAvailabilityRequestDocument,
   MyRequestDocument,

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/server.ts';
+import type { App } from '../../src/edge/app/server.ts';
 import {
   CancelAvailabilityRequestDocument,
   MarkNotificationsReadDocument,

@@ -4,7 +4,7 @@ import { print } from 'graphql';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { ConnectionGuard } from '../../src/limits/connection-caps.ts';
+import { ConnectionGuard } from '../../src/edge/limits/connection-caps.ts';
 import { WatchAvailabilityDocument } from '../generated/graphql.ts';
 import { abuseLimits } from '../helpers/abuse.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_DIR } from '../../src/http/demo.ts';
+import { DEMO_DIR } from '../../src/edge/http/demo.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 
 const TOKENS = { customer: 'customer.demo.token', staff: 'staff.demo.token' };

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readEventsAfter } from '../../src/db/repos/changes.ts';
-import { expandFill } from '../../src/read/fill-expansion.ts';
+import type { DomainEventType, QueueFilled } from '../../src/domain/rules/domain-events.ts';
+import { expandFill } from '../../src/outbox/projections/fill-expansion.ts';
 import { Readers } from '../../src/read/readers.ts';
-import type { DomainEventType, QueueFilled } from '../../src/rules/events.ts';
 import { toGlobalId } from '../../src/schema/ids.ts';
 import { schema } from '../../src/schema/index.ts';
 import {

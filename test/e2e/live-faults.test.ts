@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/server.ts';
+import type { App } from '../../src/edge/app/server.ts';
 import {
   BackorderDocument,
   StockOfDocument,

@@ -2,7 +2,7 @@ import { createClient } from 'graphql-ws';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { App } from '../../src/server.ts';
+import type { App } from '../../src/edge/app/server.ts';
 import {
   CancelBackorderDocument,
   WatchAvailabilityDocument,

@@ -3,8 +3,8 @@ import { createClient } from 'graphql-ws';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createAuthenticator } from '../../src/auth.ts';
-import { TOKEN_DEFAULTS } from '../../src/config.ts';
+import { createAuthenticator } from '../../src/edge/auth/tokens.ts';
+import { TOKEN_DEFAULTS } from '../../src/edge/settings/defaults.ts';
 import {
   CreateProductDocument,
   PlaceOrderDocument,

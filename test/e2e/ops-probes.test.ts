@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { RECHECK_MS, type ReadyReport } from '../../src/ops/readiness.ts';
+import { RECHECK_MS, type ReadyReport } from '../../src/edge/ops/readiness.ts';
 import { ViewerDocument } from '../generated/graphql.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 

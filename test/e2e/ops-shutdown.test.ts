@@ -4,8 +4,8 @@ import { createClient } from 'graphql-ws';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createAuthenticator } from '../../src/auth.ts';
-import { TOKEN_DEFAULTS } from '../../src/config.ts';
+import { createAuthenticator } from '../../src/edge/auth/tokens.ts';
+import { TOKEN_DEFAULTS } from '../../src/edge/settings/defaults.ts';
 import {
   CreateProductDocument,
   PlaceOrderDocument,

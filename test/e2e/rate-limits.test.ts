@@ -2,7 +2,7 @@ import { print } from 'graphql';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createAuthenticator } from '../../src/auth.ts';
+import { createAuthenticator } from '../../src/edge/auth/tokens.ts';
 import {
   CreateProductDocument,
   ProductAvailabilityDocument,

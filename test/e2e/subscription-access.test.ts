@@ -2,7 +2,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import type { Client } from 'graphql-ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { log } from '../../src/log.ts';
+import { log } from '../../src/base/log.ts';
 import { schema } from '../../src/schema/index.ts';
 import {
   WatchAvailabilityDocument,

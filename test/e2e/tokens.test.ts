@@ -170,7 +170,7 @@ describe('tokens that are accepted', () => {
 
   it('accepts what `npm run token` prints, with the issuer and audience from the environment', async () => {
     const run = (args: string[], env: Record<string, string> = {}) =>
-      promisify(execFile)(path.join(ROOT, 'node_modules/.bin/tsx'), ['src/scripts/token.ts', ...args], {
+      promisify(execFile)(path.join(ROOT, 'node_modules/.bin/tsx'), ['src/edge/scripts/token.ts', ...args], {
         cwd: ROOT,
         env: { ...process.env, JWT_SECRET: TEST_SECRET, ...env },
       });

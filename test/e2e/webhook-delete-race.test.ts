@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { log } from '../../src/base/log.ts';
 import { markDelivered, markFailed } from '../../src/db/repos/webhooks.ts';
 import { Writer } from '../../src/db/transaction.ts';
-import { log } from '../../src/log.ts';
 import { DeleteWebhookEndpointDocument } from '../generated/graphql.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { createEndpoint, queueBacklog, queueEvent, Receiver, until } from '../helpers/webhooks.ts';

@@ -1,12 +1,12 @@
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TOKEN_DEFAULTS } from '../../src/config.ts';
 import { claimDue } from '../../src/db/repos/webhooks.ts';
 import { Writer } from '../../src/db/transaction.ts';
 import { newSecret } from '../../src/domain/webhooks.ts';
-import { WEBHOOK_DEFAULTS, type WebhookSettings } from '../../src/jobs/webhook-settings.ts';
-import { opsDefaults } from '../../src/ops/settings.ts';
-import { type App, buildApp } from '../../src/server.ts';
+import { type App, buildApp } from '../../src/edge/app/server.ts';
+import { TOKEN_DEFAULTS } from '../../src/edge/settings/defaults.ts';
+import { opsDefaults } from '../../src/edge/settings/ops-settings.ts';
+import { WEBHOOK_DEFAULTS, type WebhookSettings } from '../../src/outbox/webhook-settings.ts';
 import { TEST_SECRET } from '../helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { deliveryRows, queueEvent, type Received, Receiver, until } from '../helpers/webhooks.ts';

@@ -5,7 +5,7 @@ import {
   type ConnectionCaps,
   DEFAULT_ABUSE_LIMITS,
   type RateLimitSettings,
-} from '../../src/limits/abuse-settings.ts';
+} from '../../src/edge/settings/abuse-limits.ts';
 
 /** The defaults with some settings changed. */
 export function abuseLimits(

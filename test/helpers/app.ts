@@ -1,6 +1,11 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
-import { createAuthenticator } from '../../src/auth.ts';
+import { ALERT_DEFAULTS, type AlertSettings } from '../../src/domain/alert-settings.ts';
+import type { Actor } from '../../src/domain/types.ts';
+import { type App, buildApp } from '../../src/edge/app/server.ts';
+import { createAuthenticator } from '../../src/edge/auth/tokens.ts';
+import type { DemoTokens } from '../../src/edge/http/demo.ts';
+import type { AbuseLimits } from '../../src/edge/settings/abuse-limits.ts';
 import {
   type EdgeConfig,
   edgeDefaults,
@@ -8,15 +13,10 @@ import {
   type OutboxConfig,
   TOKEN_DEFAULTS,
   type TokenConfig,
-} from '../../src/config.ts';
-import { ALERT_DEFAULTS, type AlertSettings } from '../../src/domain/alert-settings.ts';
-import type { Actor } from '../../src/domain/types.ts';
-import type { DemoTokens } from '../../src/http/demo.ts';
-import { WEBHOOK_DEFAULTS, type WebhookSettings } from '../../src/jobs/webhook-settings.ts';
-import type { AbuseLimits } from '../../src/limits/abuse-settings.ts';
-import { type CostBudgets, DEFAULT_COST_BUDGETS } from '../../src/limits/defaults.ts';
-import { type OpsConfig, opsDefaults } from '../../src/ops/settings.ts';
-import { type App, buildApp } from '../../src/server.ts';
+} from '../../src/edge/settings/defaults.ts';
+import { type CostBudgets, DEFAULT_COST_BUDGETS } from '../../src/edge/settings/document-limits.ts';
+import { type OpsConfig, opsDefaults } from '../../src/edge/settings/ops-settings.ts';
+import { WEBHOOK_DEFAULTS, type WebhookSettings } from '../../src/outbox/webhook-settings.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256!';

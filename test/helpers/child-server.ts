@@ -16,7 +16,7 @@ export interface ChildServer {
 }
 
 /**
- * `npm start` as an operator runs it: src/main.ts in its own process, on a test database, logging JSON
+ * `npm start` as an operator runs it: src/edge/main.ts in its own process, on a test database, logging JSON
  * lines at info. Resolves once /ready answers 200.
  */
 export async function startChildServer(
@@ -26,7 +26,7 @@ export async function startChildServer(
   const port = await freePort();
   const root = path.resolve(import.meta.dirname, '../..');
   const { VITEST: _v, VITEST_POOL_ID: _p, VITEST_WORKER_ID: _w, ...inherited } = process.env;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/edge/main.ts'], {
     cwd: root,
     env: {
       ...inherited,

@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/events/clock.ts';
+import type { Clock } from '../../src/base/clock.ts';
 
 /**
  * A clock that moves only when the test says so. Timers due by then run in time order, and promises they

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
-import { log } from '../../src/log.ts';
+import { log } from '../../src/base/log.ts';
 import { startTestApp, type TestApp, type TestAppOptions } from './app.ts';
 import { createProduct, order, receive, schedule } from './fixtures.ts';
 import { rawExchange } from './raw-http.ts';

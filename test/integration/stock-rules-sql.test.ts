@@ -33,7 +33,7 @@ import {
   rankQueue,
   statusAfterShippingSql,
   unitsAheadSql,
-} from '../../src/rules/stock-rules.ts';
+} from '../../src/domain/rules/stock-rules.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
 /**

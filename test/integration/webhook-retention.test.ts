@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Writer } from '../../src/db/transaction.ts';
-import { pruneOnce } from '../../src/jobs/retention.ts';
+import { pruneOnce } from '../../src/outbox/retention.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { queueEvent } from '../helpers/webhooks.ts';
 

@@ -1,15 +1,16 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_ABUSE_LIMITS, loadAbuseLimits } from '../../src/limits/abuse-settings.ts';
-import { Admission, type AdmissionVerdict } from '../../src/limits/admission.ts';
-import { callerKey, clientAddress, normalize } from '../../src/limits/caller.ts';
 import {
   customerCapBreach,
   customerCapInForce,
   MAX_PER_CUSTOMER_DEFAULT,
   MAX_TOTAL,
   totalOverflow,
-} from '../../src/rules/stock-rules.ts';
+} from '../../src/domain/rules/stock-rules.ts';
+import { Admission, type AdmissionVerdict } from '../../src/edge/limits/admission.ts';
+import { callerKey, clientAddress, normalize } from '../../src/edge/limits/caller.ts';
+import { DEFAULT_ABUSE_LIMITS } from '../../src/edge/settings/abuse-limits.ts';
+import { loadConfig } from '../../src/edge/settings/config.ts';
 
 describe('customerCapBreach', () => {
   const caps = new Map<number, number | null>([
@@ -123,20 +124,8 @@ describe('caller addresses', () => {
 });
 
 describe('settings', () => {
-  const reader = (env: Record<string, string>) => ({
-    int: (name: string, fallback: number, min: number, max: number) => {
-      if (env[name] === undefined) return fallback;
-      const v = Number(env[name]);
-      if (!Number.isInteger(v) || v < min || v > max) throw new Error(`${name} out of range`);
-      return v;
-    },
-    bool: (name: string, fallback: boolean) => (env[name] === undefined ? fallback : env[name] === 'true'),
-    text: (name: string) => env[name],
-    fail: (message: string) => new Error(message),
-  });
-
   it('has rate limits off and admission control on by default', () => {
-    const limits = loadAbuseLimits(reader({}));
+    const limits = loadConfig({}).abuse;
     expect(limits).toEqual(DEFAULT_ABUSE_LIMITS);
     expect(limits.rate.customer).toBe(0);
     expect(limits.rate.anonymous).toBe(0);
@@ -144,8 +133,8 @@ describe('settings', () => {
   });
 
   it('refuses a REDIS_URL that is not one', () => {
-    expect(() => loadAbuseLimits(reader({ REDIS_URL: 'http://x' }))).toThrow(/REDIS_URL/);
-    expect(loadAbuseLimits(reader({ REDIS_URL: 'redis://127.0.0.1:6379' })).rate.redisUrl).toBe(
+    expect(() => loadConfig({ REDIS_URL: 'http://x' }).abuse).toThrow(/REDIS_URL/);
+    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }).abuse.rate.redisUrl).toBe(
       'redis://127.0.0.1:6379',
     );
   });

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { CommitListener, Writer } from '../../src/db/transaction.ts';
-import { followCommits } from '../../src/events/after-commit.ts';
-import type { LiveUpdates } from '../../src/events/live-updates.ts';
-import type { OutboxRelay } from '../../src/jobs/outbox-relay.ts';
-import type { WebhookJobs } from '../../src/jobs/webhook-jobs.ts';
-import type { DomainEvent } from '../../src/rules/events.ts';
+import type { DomainEvent } from '../../src/domain/rules/domain-events.ts';
+import { followCommits } from '../../src/edge/app/after-commit.ts';
+import type { LiveUpdates } from '../../src/live/live-updates.ts';
+import type { OutboxRelay } from '../../src/outbox/relay.ts';
+import type { WebhookJobs } from '../../src/outbox/webhook-jobs.ts';
 
 function wired() {
   const listeners: CommitListener[] = [];

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { ProductRecord, StockRecord } from '../../src/db/records.ts';
 import {
   availabilityStatus,
   availableUnits,
@@ -7,6 +6,7 @@ import {
   estimateAvailableAt,
   remainingCapacity,
 } from '../../src/domain/availability.ts';
+import type { ProductRecord, StockRecord } from '../../src/domain/rules/records.ts';
 
 const product = (over: Partial<ProductRecord> = {}): ProductRecord => ({
   id: 1,

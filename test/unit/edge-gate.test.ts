@@ -1,9 +1,9 @@
 import { type ExecutionArgs, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_ABUSE_LIMITS } from '../../src/limits/abuse-settings.ts';
-import { DEFAULT_COST_BUDGETS } from '../../src/limits/defaults.ts';
-import { EdgeGate, useEdgeGate } from '../../src/limits/edge-gate.ts';
-import { operationRefusal } from '../../src/limits/operation-guard.ts';
+import { EdgeGate, useEdgeGate } from '../../src/edge/limits/edge-gate.ts';
+import { operationRefusal } from '../../src/edge/limits/operation-guard.ts';
+import { DEFAULT_ABUSE_LIMITS } from '../../src/edge/settings/abuse-limits.ts';
+import { DEFAULT_COST_BUDGETS } from '../../src/edge/settings/document-limits.ts';
 import { schema } from '../../src/schema/index.ts';
 
 type OnExecute = (payload: {

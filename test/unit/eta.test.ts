@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ceilToHour, estimateCoverage } from '../../src/rules/eta.ts';
+import { ceilToHour, estimateCoverage } from '../../src/domain/rules/eta.ts';
 
 const now = new Date('2026-01-10T10:15:00.000Z');
 const at = (iso: string) => new Date(iso);

@@ -7,8 +7,8 @@ import {
   operationForLog,
   operationLabel,
   readOperationNames,
-} from '../../src/ops/known-operations.ts';
-import { requestIdFrom } from '../../src/ops/request-id.ts';
+} from '../../src/edge/ops/known-operations.ts';
+import { requestIdFrom } from '../../src/edge/ops/request-id.ts';
 
 describe('the operation names metrics know', () => {
   it('are read from the operation files: the contract and test/operations', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LiveHub, RETRY_MAX_MS, retryDelay } from '../../src/events/live-hub.ts';
-import type { ProductSource } from '../../src/events/product-snapshot.ts';
+import { LiveHub, RETRY_MAX_MS, retryDelay } from '../../src/live/live-hub.ts';
+import type { ProductSource } from '../../src/live/product-snapshot.ts';
 import type { Readers } from '../../src/read/readers.ts';
 import { FakeClock, settle } from '../helpers/fake-clock.ts';
 

@@ -12,9 +12,13 @@ import {
   validate,
 } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.ts';
-import { DEFAULT_COST_BUDGETS, MAX_TOKENS_SETTING, type Role } from '../../src/limits/defaults.ts';
-import { operationCost } from '../../src/limits/operation-cost.ts';
+import { operationCost } from '../../src/edge/limits/operation-cost.ts';
+import { loadConfig } from '../../src/edge/settings/config.ts';
+import {
+  DEFAULT_COST_BUDGETS,
+  MAX_TOKENS_SETTING,
+  type Role,
+} from '../../src/edge/settings/document-limits.ts';
 import { defaultFieldCost } from '../../src/schema/field-cost.ts';
 import { schema } from '../../src/schema/index.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.ts';
+import { ConfigError, loadConfig } from '../../src/edge/settings/config.ts';
 
 const secret = { JWT_SECRET: 'x'.repeat(32) };
 

@@ -1,8 +1,8 @@
 import { buildSchema, type ExecutionResult, parse } from 'graphql';
 import { createYoga } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
-import { LatestValueStream } from '../../src/events/latest-value-stream.ts';
-import { useSharedSubscriptions } from '../../src/shared-subscriptions.ts';
+import { LatestValueStream } from '../../src/base/latest-value-stream.ts';
+import { useSharedSubscriptions } from '../../src/live/shared-executions.ts';
 
 /**
  * A tiny schema whose subscriptions the test feeds by hand. `productAvailabilityChanged` is a field whose

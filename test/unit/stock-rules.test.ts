@@ -11,7 +11,7 @@ import {
   remainingCapacity,
   unitsForNewOrders,
   unitsForQueue,
-} from '../../src/rules/stock-rules.ts';
+} from '../../src/domain/rules/stock-rules.ts';
 
 const stock = (
   s: Partial<{ onHand: number; allocated: number; queueLength: number; unitsOnBackorder: number }>,

@@ -5,7 +5,7 @@ import {
   addressKind,
   classifyAddress,
   refusedAddress,
-} from '../../src/rules/webhook-addresses.ts';
+} from '../../src/domain/rules/webhook-addresses.ts';
 
 /**
  * Every block of the IANA IPv4 and IPv6 Special-Purpose Address Registries (as published in 2025: 25

@@ -1,12 +1,12 @@
 import http from 'node:http';
 import https from 'node:https';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.ts';
-import { guardedLookup, sendWebhook } from '../../src/jobs/webhook-send.ts';
-import { failingSlots, WEBHOOK_DEFAULTS } from '../../src/jobs/webhook-settings.ts';
-import { addressKind, refusedAddress } from '../../src/rules/webhook-addresses.ts';
-import { backoffMs, isExhausted } from '../../src/rules/webhook-retry.ts';
-import { webhookUrlProblem } from '../../src/rules/webhook-urls.ts';
+import { addressKind, refusedAddress } from '../../src/domain/rules/webhook-addresses.ts';
+import { backoffMs, isExhausted } from '../../src/domain/rules/webhook-retry.ts';
+import { webhookUrlProblem } from '../../src/domain/rules/webhook-urls.ts';
+import { loadConfig } from '../../src/edge/settings/config.ts';
+import { guardedLookup, sendWebhook } from '../../src/outbox/webhook-send.ts';
+import { failingSlots, WEBHOOK_DEFAULTS } from '../../src/outbox/webhook-settings.ts';
 
 describe('webhook URLs when saved', () => {
   const strict = { allowLoopbackHttp: false };

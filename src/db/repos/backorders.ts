@@ -1,5 +1,6 @@
 import { type RawBuilder, sql } from 'kysely';
-import type { QueueFilled } from '../../rules/events.ts';
+import type { QueueFilled } from '../../domain/rules/domain-events.ts';
+import type { BackorderRecord, BackorderStatusValue, PageWindow } from '../../domain/rules/records.ts';
 import {
   CANCELLED_BACKORDER_STATUS,
   counterSetSql,
@@ -12,10 +13,8 @@ import {
   queueWindowSql,
   statusAfterAllocationSql,
   unitsAheadSql,
-} from '../../rules/stock-rules.ts';
-import type { BackorderRecord, PageWindow } from '../records.ts';
+} from '../../domain/rules/stock-rules.ts';
 import type { Executor, WriteTx } from '../transaction.ts';
-import type { BackorderStatusValue } from '../types.ts';
 import { keysetPage } from './keyset.ts';
 
 const columns = [

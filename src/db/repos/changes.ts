@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { type DomainEvent, eventOfPayload } from '../../rules/events.ts';
+import { type DomainEvent, eventOfPayload } from '../../domain/rules/domain-events.ts';
 import type { Executor } from '../transaction.ts';
 
 export interface ChangeRow {

@@ -1,4 +1,4 @@
-import { heldByCustomerSql } from '../../rules/stock-rules.ts';
+import { heldByCustomerSql } from '../../domain/rules/stock-rules.ts';
 import type { Executor } from '../transaction.ts';
 
 /**

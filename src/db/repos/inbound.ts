@@ -1,5 +1,5 @@
 import type { Updateable } from 'kysely';
-import type { InboundRecord } from '../records.ts';
+import type { InboundRecord } from '../../domain/rules/records.ts';
 import type { Executor, WriteTx } from '../transaction.ts';
 import type { InboundShipmentTable } from '../types.ts';
 

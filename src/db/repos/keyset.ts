@@ -1,5 +1,5 @@
 import { type SelectQueryBuilder, sql } from 'kysely';
-import type { PageWindow } from '../records.ts';
+import type { PageWindow } from '../../domain/rules/records.ts';
 
 /**
  * Keyset paging on a unique, increasing numeric column. `newestFirst` lists descending: "after" a cursor

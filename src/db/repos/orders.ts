@@ -1,4 +1,10 @@
 import { sql } from 'kysely';
+import type {
+  OrderLineRecord,
+  OrderRecord,
+  OrderStatusValue,
+  PageWindow,
+} from '../../domain/rules/records.ts';
 import {
   CHECKOUT_MOVEMENT,
   checkoutQueueSetSql,
@@ -8,10 +14,8 @@ import {
   orderStatusSql,
   orderStillOpenSql,
   statusAfterShippingSql,
-} from '../../rules/stock-rules.ts';
-import type { OrderLineRecord, OrderRecord, PageWindow } from '../records.ts';
+} from '../../domain/rules/stock-rules.ts';
 import type { Executor, WriteTx } from '../transaction.ts';
-import type { OrderStatusValue } from '../types.ts';
 import { keysetPage } from './keyset.ts';
 
 const orderColumns = [

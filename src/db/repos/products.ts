@@ -1,5 +1,5 @@
 import type { Updateable } from 'kysely';
-import type { PageWindow, ProductRecord } from '../records.ts';
+import type { PageWindow, ProductRecord } from '../../domain/rules/records.ts';
 import type { Executor, WriteTx } from '../transaction.ts';
 import type { ProductTable } from '../types.ts';
 

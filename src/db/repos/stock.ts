@@ -1,8 +1,13 @@
 import { sql } from 'kysely';
-import { countersOf, kindsMoving } from '../../rules/stock-rules.ts';
-import type { MovementRecord, PageWindow, ProductRecord, StockRecord } from '../records.ts';
+import type {
+  MovementKindValue,
+  MovementRecord,
+  PageWindow,
+  ProductRecord,
+  StockRecord,
+} from '../../domain/rules/records.ts';
+import { countersOf, kindsMoving } from '../../domain/rules/stock-rules.ts';
 import type { Executor, WriteTx } from '../transaction.ts';
-import type { MovementKindValue } from '../types.ts';
 import { keysetPage } from './keyset.ts';
 
 const stockColumns = [

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { PageWindow } from '../records.ts';
+import type { PageWindow } from '../../domain/rules/records.ts';
 import type { Executor, Write, WriteTx } from '../transaction.ts';
 import type { WebhookDeliveryStatusValue } from '../types.ts';
 import { keysetPage } from './keyset.ts';
