@@ -4,7 +4,6 @@ import type {
   BackorderStatusValue,
   InboundStatusValue,
   MovementKindValue,
-  OrderStatusValue,
 } from '../domain/rules/records.ts';
 
 /** Row types as Postgres stores them. bigint ids arrive as JS numbers (see connect.ts). */

@@ -37,7 +37,7 @@ export async function listen(
   port: number,
   host: string | undefined,
 ): Promise<Listening> {
-  const { handle, ops, gate, connections } = parts;
+  const { handle, ops, connections } = parts;
   const { edge } = config;
   const server = createServer(
     {
