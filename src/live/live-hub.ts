@@ -5,10 +5,11 @@ import type { Readers } from '../read/readers.ts';
 import type { ProductSource } from './product-snapshot.ts';
 
 /**
- * One event of one product as every watcher on this instance sees it: readers primed with the state right
- * after the change. Built once per product per merge window, shared, and never reused for a later event.
+ * One live update of one product as every watcher on this instance sees it: readers primed with the state
+ * right after the change. Built once per product per merge window, shared, and never reused for a later
+ * change.
  */
-export interface ProductEvent {
+export interface ProductUpdate {
   productId: number;
   readers: Readers;
 }
@@ -24,7 +25,7 @@ export function retryDelay(failures: number): number {
 }
 
 interface Watcher {
-  stream: LatestValueStream<ProductEvent>;
+  stream: LatestValueStream<ProductUpdate>;
   backorderId: number | null;
 }
 
@@ -84,7 +85,7 @@ export class LiveHub {
    * Watches a product: first the current state (fresh readers, loaded on demand), then one event per merge
    * window in which the product changed.
    */
-  watch(productId: number, backorderId: number | null = null): AsyncIterableIterator<ProductEvent> {
+  watch(productId: number, backorderId: number | null = null): AsyncIterableIterator<ProductUpdate> {
     let product = this.products.get(productId);
     if (!product) {
       product = {
@@ -99,7 +100,7 @@ export class LiveHub {
     const watched = product;
     const watcher: Watcher = {
       backorderId,
-      stream: new LatestValueStream<ProductEvent>(() => {
+      stream: new LatestValueStream<ProductUpdate>(() => {
         watched.watchers.delete(watcher);
         if (watched.watchers.size === 0 && !watched.publishing) this.forget(productId);
       }),
@@ -185,7 +186,10 @@ export class LiveHub {
         w.backorderId === null ? [] : [w.backorderId],
       );
       this.snapshots++;
-      const event: ProductEvent = { productId, readers: await this.source.snapshot(productId, backorderIds) };
+      const event: ProductUpdate = {
+        productId,
+        readers: await this.source.snapshot(productId, backorderIds),
+      };
       product.failures = 0;
       this.failing.delete(productId);
       if (this.failing.size === 0) this.outage.succeeded();

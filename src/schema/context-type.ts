@@ -2,7 +2,7 @@ import type { NotificationRecord } from '../db/repos/notifications.ts';
 import type { Writer } from '../db/transaction.ts';
 import type { WebhookUrlPolicy } from '../domain/rules/webhook-urls.ts';
 import type { Actor } from '../domain/types.ts';
-import type { ProductEvent } from '../live/live-hub.ts';
+import type { ProductUpdate } from '../live/live-hub.ts';
 import type { OperationWork } from '../read/operation-work.ts';
 import type { Readers } from '../read/readers.ts';
 
@@ -17,7 +17,7 @@ export interface Context {
   readers: Readers;
   writer: Writer;
   live: {
-    watch(productId: number, backorderId?: number | null): AsyncIterableIterator<ProductEvent>;
+    watch(productId: number, backorderId?: number | null): AsyncIterableIterator<ProductUpdate>;
     /** New notifications of one customer, pushed as they are added. */
     notifications: { watch(customerId: string): AsyncIterableIterator<NotificationRecord> };
   };

@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import type { ProductEvent } from '../live/live-hub.ts';
+import type { ProductUpdate } from '../live/live-hub.ts';
 import { Backorder, visibleBackorder } from './backorder.ts';
 import { builder } from './builder.ts';
 import { fromGlobalId } from './ids.ts';
@@ -20,7 +20,7 @@ builder.subscriptionFields((t) => ({
       if (!product) throw new GraphQLError('Product not found', { extensions: { code: 'NOT_FOUND' } });
       return ctx.live.watch(product.id);
     },
-    resolve: async (event: ProductEvent, _args, ctx) => {
+    resolve: async (event: ProductUpdate, _args, ctx) => {
       ctx.readers = event.readers;
       const product = await event.readers.product.load(event.productId);
       if (!product) throw new Error(`product ${event.productId} vanished`);
@@ -39,7 +39,7 @@ builder.subscriptionFields((t) => ({
       if (!backorder) throw new GraphQLError('Backorder not found', { extensions: { code: 'NOT_FOUND' } });
       return ctx.live.watch(backorder.productId, backorder.id);
     },
-    resolve: async (event: ProductEvent, args, ctx) => {
+    resolve: async (event: ProductUpdate, args, ctx) => {
       ctx.readers = event.readers;
       const backorder = await event.readers.backorder.load(fromGlobalId(String(args.id), 'Backorder')!);
       if (!backorder) throw new Error('backorder vanished');
