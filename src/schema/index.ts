@@ -1,6 +1,7 @@
 import { lexicographicSortSchema, printSchema } from 'graphql';
 import { builder } from './builder.ts';
 import { resolveNodeIdsAtOnce } from './node-ids.ts';
+import { freeWhereTheRoleShutsTheField } from './role-cost.ts';
 import './scalars.ts';
 import './errors.ts';
 import './product.ts';
@@ -14,7 +15,7 @@ import './subscriptions.ts';
 import './webhooks.ts';
 import './notifications.ts';
 
-export const schema = resolveNodeIdsAtOnce(builder.toSchema());
+export const schema = freeWhereTheRoleShutsTheField(resolveNodeIdsAtOnce(builder.toSchema()));
 
 /** The committed schema/schema.graphql is exactly this. */
 export function printedSchema(): string {

@@ -35,6 +35,8 @@ builder.queryField('viewer', (t) =>
     type: Viewer,
     nullable: true,
     description: 'Null for anonymous callers.',
+    // Null by rule for them, so it costs them nothing (src/schema/role-cost.ts).
+    extensions: { nullForRoles: ['anonymous'] },
     resolve: (_root, _args, ctx) => ctx.viewer,
   }),
 );

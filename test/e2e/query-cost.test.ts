@@ -127,3 +127,9 @@ describe('a filled page of orders resolves without waiting', () => {
     expect(new Readers(t.database.db).orderLines.get(orderId)).toBeInstanceOf(Promise);
   });
 });
+
+describe("what the caller's role shuts costs it nothing", () => {
+  it('an anonymous "MyOrders" at its largest page is answered with viewer null, not refused for cost', async () => {
+    expect(await t.ok(MyOrdersDocument, { first: 100 })).toEqual({ viewer: null });
+  });
+});

@@ -214,3 +214,36 @@ describe('the largest token setting', () => {
     expect(validate(schema, parse(lists, { maxTokens: MAX_TOKENS_SETTING })).length).toBeGreaterThan(0);
   });
 });
+
+describe("a field the caller's role shuts costs nothing, with its selection (the contract's cost rule)", () => {
+  const customer = readFileSync(path.join(OPERATIONS, 'customer.graphql'), 'utf8');
+  const staffOps = readFileSync(path.join(OPERATIONS, 'staff.graphql'), 'utf8');
+
+  it('an anonymous caller\'s viewer (null by rule): "MyOrders" at its largest page fits the anonymous budget', () => {
+    const asCustomer = costOf(customer, 'MyOrders', { first: 100 }, 'customer')!;
+    expect(asCustomer).toBeGreaterThan(DEFAULT_COST_BUDGETS.anonymous);
+    expect(costOf(customer, 'MyOrders', { first: 100 }, 'anonymous')).toBe(0);
+  });
+
+  it('a staff-only mutation, for a customer and for an anonymous caller; staff pay in full', () => {
+    const receipt = { input: { productId: ID, quantity: 1_000_000 } };
+    expect(costOf(staffOps, 'ReceiveStock', receipt, 'staff')).toBeGreaterThan(DEFAULT_COST_BUDGETS.customer);
+    expect(costOf(staffOps, 'ReceiveStock', receipt, 'customer')).toBe(0);
+    expect(costOf(staffOps, 'ReceiveStock', receipt, 'anonymous')).toBe(0);
+  });
+
+  it('a price kept for one parsed document is never the price of another role', () => {
+    const document = parse(customer);
+    const price = (role: Role) =>
+      operationCost({
+        schema,
+        document,
+        operationName: 'MyOrders',
+        variableValues: { first: 100 },
+        contextValue: contextOf(role),
+      });
+    expect(price('anonymous')).toBe(0);
+    expect(price('customer')).toBe(costOf(customer, 'MyOrders', { first: 100 }, 'customer'));
+    expect(price('anonymous')).toBe(0);
+  });
+});

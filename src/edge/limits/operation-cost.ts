@@ -1,14 +1,16 @@
 import { createComplexityRule } from '@pothos/plugin-complexity';
 import { type DocumentNode, type GraphQLSchema, validate, visit } from 'graphql';
 import { measureWithUnits } from '../../schema/field-cost.ts';
+import { roleOf } from '../../schema/role-cost.ts';
 
 export interface CostedOperation {
   schema: GraphQLSchema;
   document: DocumentNode;
   variableValues?: Record<string, unknown> | null | undefined;
   operationName?: string | null | undefined;
-  /** The caller's context: the measurement's scratch space (src/schema/field-cost.ts). No field prices
-   *  itself by who asks, so one price serves every caller of the same request. */
+  /** The caller's context: the measurement's scratch space (src/schema/field-cost.ts), and the caller's
+   *  role, which frees the fields it shuts (src/schema/role-cost.ts). No field prices itself by who the
+   *  caller is, so one price serves every caller of the same role and request. */
   contextValue: object;
 }
 
@@ -59,8 +61,8 @@ export function operationCost(operation: CostedOperation): number | null {
 
 /**
  * Prices already measured, per parsed document (parsed documents are cached per query text, so the same
- * request meets the same document): a price depends on the document, the operation name and the variables
- * alone. Kept only for variables that are few and scalar, and a bounded number per document, so the
+ * request meets the same document): a price depends on the document, the operation name, the variables
+ * and the caller's role alone. Kept only for variables that are few and scalar, and a bounded number per document, so the
  * memory stays small and a key costs less than the measurement it saves.
  */
 const prices = new WeakMap<DocumentNode, Map<string, number | null>>();
@@ -77,7 +79,7 @@ function priceKey(operation: CostedOperation): string | null {
     if (value !== null && typeof value === 'object') return null;
     if (typeof value === 'string' && value.length > KEYED_STRING) return null;
   }
-  return `${operation.operationName ?? ''}\u0000${JSON.stringify(variables)}`;
+  return `${roleOf(operation.contextValue)}\u0000${operation.operationName ?? ''}\u0000${JSON.stringify(variables)}`;
 }
 
 function measureCost(operation: CostedOperation): number | null {
