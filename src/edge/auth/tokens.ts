@@ -8,6 +8,8 @@ export class AuthenticationError extends Error {}
 const ROLES = new Set(['customer', 'staff']);
 /** Clocks of the issuer and of this service may disagree by this much, and no more. */
 const CLOCK_SKEW_SECONDS = 60;
+/** Accepted tokens remembered at once; past it the one remembered longest ago is forgotten. */
+const REMEMBERED_TOKENS = 10_000;
 
 /** A caller and the moment its credential stops being valid. */
 export interface Session {
@@ -48,12 +50,33 @@ export function createAuthenticator(secret: string, policy: TokenConfig = TOKEN_
   const key = new TextEncoder().encode(secret);
   const maxDays = Math.round((policy.maxLifetimeSeconds / 86_400) * 100) / 100;
 
+  /**
+   * Tokens already accepted, until they expire: a client sends the same token with every request, and
+   * checking its signature and claims again each time would be the same answer at a cost. Only accepted
+   * tokens are kept (a refused one is checked, and counted, every time); nothing about a token can change
+   * before its `exp` but the time, and that is checked on every use.
+   */
+  const accepted = new Map<string, Session>();
+
   async function verify(authorization: string | undefined | null): Promise<Session | null> {
     if (authorization === undefined || authorization === null || authorization === '') return null;
     const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
     if (!match) throw new AuthenticationError('Authorization must be "Bearer <token>"');
+    const token = match[1]!;
+    const known = accepted.get(token);
+    if (known) {
+      if (Date.now() < known.expiresAt.getTime()) return known;
+      accepted.delete(token);
+    }
+    const session = await verifyToken(token);
+    if (accepted.size >= REMEMBERED_TOKENS) accepted.delete(accepted.keys().next().value!);
+    accepted.set(token, session);
+    return session;
+  }
+
+  async function verifyToken(token: string): Promise<Session> {
     try {
-      const { payload } = await jwtVerify(match[1]!, key, {
+      const { payload } = await jwtVerify(token, key, {
         algorithms: ['HS256'],
         requiredClaims: ['exp'],
         ...(policy.issuer ? { issuer: policy.issuer } : {}),
