@@ -2,7 +2,8 @@ import { type Clock, systemClock } from '../base/clock.ts';
 import { OutageLog } from '../base/outage-log.ts';
 import type { Db } from '../db/connect.ts';
 import { Wakeup } from '../db/wakeup.ts';
-import type { DomainEvent } from '../domain/rules/domain-events.ts';
+import { type DomainEvent, productsOf } from '../domain/rules/domain-events.ts';
+import type { HeldInputs } from '../read/held-inputs.ts';
 import { ChangeFeed } from './change-feed.ts';
 import { LiveHub } from './live-hub.ts';
 import { NotificationHub } from './notification-hub.ts';
@@ -27,6 +28,7 @@ export class LiveUpdates {
   readonly notifications: NotificationHub;
   readonly feed: ChangeFeed;
   readonly wakeup: Wakeup;
+  private readonly held: HeldInputs | undefined;
   private poll: unknown;
   private stopped = false;
   private readonly clock: Clock;
@@ -39,6 +41,8 @@ export class LiveUpdates {
       /** Where wake-ups are sent from: any connection outside the write transactions. */
       pool: { query(text: string): Promise<unknown> };
       mergeWindowMs: number;
+      /** Inputs held in memory: dropped per product as changes are learnt, before any is recomputed. */
+      held?: HeldInputs;
       clock?: Clock;
     },
     log: Log,
@@ -54,11 +58,13 @@ export class LiveUpdates {
     this.feed = new ChangeFeed(
       deps.db,
       (ids, notifications) => {
+        if (ids.size > 0) this.held?.invalidate(ids);
         if (ids.size > 0) this.hub.changed(ids);
         if (notifications) void this.notifications.changed();
       },
       now,
     );
+    this.held = deps.held;
     this.feedOutage = new OutageLog('reading the change log', log, now);
     this.wakeup = new Wakeup(deps.url, deps.pool, () => this.read(), log, this.clock);
   }
@@ -66,6 +72,8 @@ export class LiveUpdates {
   /** After a commit on this instance: read it here at once if anyone here may care, and wake the others. */
   committed(events: readonly DomainEvent[]): void {
     if (this.stopped) return;
+    // This instance answers its own writes at once: what it held of the products is dropped now.
+    this.held?.invalidate(events.flatMap(productsOf));
     // Nobody watching here: the poll keeps the feed's place; other instances still need the wake-up.
     if (this.hub.watchedProducts() > 0 || events.some((e) => e.type === 'NotificationsAdded'))
       void this.read();
@@ -75,8 +83,15 @@ export class LiveUpdates {
   /** Reads the change log now; a failure is logged once per outage, and the next poll tries again. */
   read(): Promise<void> {
     return this.feed.poke().then(
-      () => this.feedOutage.succeeded(),
-      (err: Error) => this.feedOutage.failed(err),
+      () => {
+        this.held?.resume();
+        this.feedOutage.succeeded();
+      },
+      (err: Error) => {
+        // Changes may go unseen while the log cannot be read: hold nothing that could be stale.
+        this.held?.pause();
+        this.feedOutage.failed(err);
+      },
     );
   }
 

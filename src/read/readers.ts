@@ -45,6 +45,7 @@ import type {
   ProductRecord,
   StockRecord,
 } from '../domain/rules/records.ts';
+import type { HeldInputs, HeldValue } from './held-inputs.ts';
 import { andThen, both, byKey, groupBy, Loader, type MaybePromise } from './loader.ts';
 import type { OperationWork } from './operation-work.ts';
 import { WebhookReaders } from './webhooks.ts';
@@ -71,31 +72,59 @@ export class Readers {
   #viewerRequest?: Loader<string, AvailabilityRequestRecord | null>;
   #webhooks?: WebhookReaders;
 
+  // Products, stock and open inbound pass through the inputs held in memory when there are any
+  // (src/read/held-inputs.ts): what availability is computed from costs no statement while it is current.
   get product(): Loader<number, ProductRecord | null> {
     this.#product ??= new Loader<number, ProductRecord | null>(async (ids) =>
-      byKey(ids, await this.read(() => findProductsByIds(this.db, ids)), (r) => r.id),
+      nulls(
+        await this.heldThrough('product', ids, async (missing) =>
+          byId(await this.read(() => findProductsByIds(this.db, missing)), (r) => r.id),
+        ),
+      ),
     );
     return this.#product;
   }
   get productBySku(): Loader<string, ProductRecord | null> {
     this.#productBySku ??= new Loader<string, ProductRecord | null>(async (skus) => {
-      const rows = await this.read(() => findProductsBySkus(this.db, skus));
-      for (const row of rows) this.product.prime(row.id, row);
-      return byKey(skus, rows, (r) => r.sku);
+      const fetch = (missing: readonly string[]) => this.read(() => findProductsBySkus(this.db, missing));
+      const rows = this.held
+        ? await this.held.productsBySku(skus, fetch)
+        : byKey(skus, await fetch(skus), (r) => r.sku);
+      for (const row of rows) if (row) this.product.prime(row.id, row);
+      return nulls(rows);
     });
     return this.#productBySku;
   }
   get stock(): Loader<number, StockRecord | null> {
     this.#stock ??= new Loader<number, StockRecord | null>(async (ids) =>
-      byKey(ids, await this.read(() => findStockByProductIds(this.db, ids)), (r) => r.productId),
+      nulls(
+        await this.heldThrough('stock', ids, async (missing) =>
+          byId(await this.read(() => findStockByProductIds(this.db, missing)), (r) => r.productId),
+        ),
+      ),
     );
     return this.#stock;
   }
   get openInbound(): Loader<number, InboundRecord[]> {
     this.#openInbound ??= new Loader<number, InboundRecord[]>(async (ids) =>
-      groupBy(ids, await this.read(() => listOpenInbound(this.db, ids)), (r) => r.productId),
+      (
+        await this.heldThrough('openInbound', ids, async (missing) => {
+          const rows = await this.read(() => listOpenInbound(this.db, missing));
+          const grouped = groupBy(missing, rows, (r) => r.productId);
+          return new Map(missing.map((id, i) => [id, grouped[i]!]));
+        })
+      ).map((list) => (list ?? []) as InboundRecord[]),
     );
     return this.#openInbound;
+  }
+
+  private heldThrough<K extends 'product' | 'stock' | 'openInbound'>(
+    kind: K,
+    ids: readonly number[],
+    fetch: (missing: readonly number[]) => Promise<Map<number, HeldValue<K>>>,
+  ): Promise<(HeldValue<K> | undefined)[]> {
+    if (this.held) return this.held.through(kind, ids, fetch);
+    return fetch(ids).then((found) => ids.map((id) => found.get(id)));
   }
   get inbound(): Loader<number, InboundRecord | null> {
     this.#inbound ??= new Loader<number, InboundRecord | null>(async (ids) =>
@@ -186,6 +215,8 @@ export class Readers {
   constructor(
     readonly db: Db,
     readonly work?: OperationWork,
+    /** The inputs held by this instance; none for readers that must see the database itself. */
+    readonly held?: HeldInputs,
   ) {}
 
   /** Every query of these readers starts here. */
@@ -194,7 +225,10 @@ export class Readers {
   }
 
   async listProducts(page: PageWindow<string>): Promise<ProductRecord[]> {
-    return this.primed(this.product, await this.read(() => listProductsBySku(this.db, page)), (r) => r.id);
+    const ticket = this.held?.ticket();
+    const rows = await this.read(() => listProductsBySku(this.db, page));
+    if (ticket !== undefined) this.held!.hold(ticket, rows);
+    return this.primed(this.product, rows, (r) => r.id);
   }
 
   listMovements(productId: number, page: PageWindow<number>): Promise<MovementRecord[]> {
@@ -317,4 +351,14 @@ export interface OrderTreeSelection {
   backorders: boolean;
   ranks: boolean;
   etas: boolean;
+}
+
+/** A batch's rows by product id. */
+function byId<V>(rows: readonly V[], id: (row: V) => number): Map<number, V> {
+  return new Map(rows.map((row) => [id(row), row]));
+}
+
+/** Undefined (nothing found) as the null the loaders answer. */
+function nulls<V>(values: readonly (V | undefined)[]): (V | null)[] {
+  return values.map((value) => value ?? null);
 }

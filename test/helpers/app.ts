@@ -64,6 +64,8 @@ export interface TestAppOptions {
   demoTokens?: DemoTokens;
   /** MAX_PER_CUSTOMER_DEFAULT: the per-customer cap of products without their own (unset: 10,000; 0: off). */
   maxPerCustomerDefault?: number;
+  /** READ_CACHE_PRODUCTS: products whose availability inputs are held in memory (unset: 10,000; 0: off). */
+  readCacheProducts?: number;
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -92,6 +94,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ...(options.maxPerCustomerDefault !== undefined
       ? { maxPerCustomerDefault: options.maxPerCustomerDefault }
       : {}),
+    ...(options.readCacheProducts !== undefined ? { readCacheProducts: options.readCacheProducts } : {}),
   });
   const { url, port } = await app.start(0, '127.0.0.1');
   const auth = createAuthenticator(TEST_SECRET, tokens);

@@ -1,6 +1,7 @@
 import { ALERT_DEFAULTS } from '../../domain/alert-settings.ts';
 import { MAX_PER_CUSTOMER_DEFAULT } from '../../domain/rules/stock-rules.ts';
 import { WEBHOOK_DEFAULTS } from '../../outbox/webhook-settings.ts';
+import { HELD_PRODUCTS_DEFAULT } from '../../read/held-inputs.ts';
 import type { DemoTokens } from '../http/demo.ts';
 import { DEFAULT_ABUSE_LIMITS } from '../settings/abuse-limits.ts';
 import type { Config } from '../settings/config.ts';
@@ -15,6 +16,8 @@ export type AppConfig = Pick<Config, 'jwtSecret' | 'pool' | 'mergeWindowMs' | 'p
   demoTokens?: DemoTokens;
   /** MAX_PER_CUSTOMER_DEFAULT (unset: its default, 10,000; 0: off). */
   maxPerCustomerDefault?: Config['maxPerCustomerDefault'];
+  /** READ_CACHE_PRODUCTS (unset: its default, 10,000; 0: off). */
+  readCacheProducts?: Config['readCacheProducts'];
 } & Partial<
     Pick<
       Config,
@@ -37,6 +40,7 @@ export function withDefaults(config: AppConfig): FullAppConfig {
   return {
     ...config,
     maxPerCustomerDefault: config.maxPerCustomerDefault ?? MAX_PER_CUSTOMER_DEFAULT,
+    readCacheProducts: config.readCacheProducts ?? HELD_PRODUCTS_DEFAULT,
     edge: config.edge ?? edgeDefaults(config.production),
     tokens: config.tokens ?? TOKEN_DEFAULTS,
     documentLimits: config.documentLimits ?? DEFAULT_DOCUMENT_LIMITS,

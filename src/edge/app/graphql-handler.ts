@@ -34,6 +34,7 @@ export function createGraphQLHandler(
   const contextFor = createContextFactory({
     auth,
     writer: services.writer,
+    held: services.held,
     live: {
       watch: (productId, backorderId) => services.live.hub.watch(productId, backorderId),
       notifications: services.live.notifications,

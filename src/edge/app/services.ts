@@ -5,6 +5,7 @@ import { Writer } from '../../db/transaction.ts';
 import { LiveUpdates } from '../../live/live-updates.ts';
 import { OutboxRelay } from '../../outbox/relay.ts';
 import { WebhookJobs } from '../../outbox/webhook-jobs.ts';
+import { HeldInputs } from '../../read/held-inputs.ts';
 import { followCommits } from './after-commit.ts';
 import type { FullAppConfig } from './app-config.ts';
 
@@ -14,6 +15,8 @@ export interface Services {
   readonly pool: Pool;
   readonly queries: { count: number };
   readonly writer: Writer;
+  /** The inputs of availability held in memory, for the requests' readers. */
+  readonly held: HeldInputs;
   readonly live: LiveUpdates;
   readonly outbox: OutboxRelay;
   readonly webhooks: WebhookJobs;
@@ -35,8 +38,10 @@ export function createServices(config: FullAppConfig): Services {
     onError: (err) => connectionLog.warn(`database connection error: ${err.message}`),
   });
   const writer = new Writer(db);
+  // What availability is computed from, held per instance and dropped by the live updates' change feed.
+  const held = new HeldInputs(config.readCacheProducts);
   const live = new LiveUpdates(
-    { db, url: config.databaseUrl, pool, mergeWindowMs: config.mergeWindowMs },
+    { db, url: config.databaseUrl, pool, mergeWindowMs: config.mergeWindowMs, held },
     connectionLog,
   );
   const webhooks = new WebhookJobs({
@@ -54,6 +59,7 @@ export function createServices(config: FullAppConfig): Services {
     pool,
     queries,
     writer,
+    held,
     live,
     outbox,
     webhooks,

@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import type { Writer } from '../../db/transaction.ts';
+import type { HeldInputs } from '../../read/held-inputs.ts';
 import { OperationWork } from '../../read/operation-work.ts';
 import { Readers } from '../../read/readers.ts';
 import type { Context } from '../../schema/context-type.ts';
@@ -20,6 +21,8 @@ const ANSWERED = new GraphQLError('The operation has already been answered: this
 export function createContextFactory(deps: {
   auth: Authenticator;
   writer: Writer;
+  /** The inputs held in memory, read through by every request's readers. */
+  held?: HeldInputs;
   live: Context['live'];
   webhookUrls?: Context['webhookUrls'];
   alerts?: Context['alerts'];
@@ -42,7 +45,7 @@ export function createContextFactory(deps: {
       viewer: session?.actor ?? null,
       ...(session ? { credentialExpiresAt: session.expiresAt } : {}),
       work,
-      readers: new Readers(deps.writer.db, work),
+      readers: new Readers(deps.writer.db, work, deps.held),
       writer: deps.writer,
       live: deps.live,
       ...(deps.webhookUrls ? { webhookUrls: deps.webhookUrls } : {}),

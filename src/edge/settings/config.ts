@@ -25,6 +25,8 @@ export interface Config {
   pool: { max: number; connectionTimeoutMs: number; statementTimeoutMs: number };
   /** Live updates: at most one recomputation per product and message per subscription in this window. */
   mergeWindowMs: number;
+  /** Products whose availability inputs are held in memory (READ_CACHE_PRODUCTS); 0: none. */
+  readCacheProducts: number;
   /**
    * Units one customer may hold of a product without a `maxPerCustomer` of its own (MAX_PER_CUSTOMER_DEFAULT);
    * 0: no cap for such products.
@@ -73,6 +75,7 @@ export function loadConfig(env: Env = process.env): Config {
       statementTimeoutMs: s.DB_STATEMENT_TIMEOUT_MS,
     },
     mergeWindowMs: s.LIVE_MERGE_WINDOW_MS,
+    readCacheProducts: s.READ_CACHE_PRODUCTS,
     maxPerCustomerDefault: s.MAX_PER_CUSTOMER_DEFAULT,
     log: { level: s.LOG_LEVEL, format: s.LOG_FORMAT },
     outbox: { etaMarginMs: s.ETA_MOVED_MARGIN_MINUTES * MINUTE, pollMs: s.OUTBOX_POLL_MS },

@@ -1,6 +1,7 @@
 import { ALERT_DEFAULTS } from '../../domain/alert-settings.ts';
 import { MAX_PER_CUSTOMER_DEFAULT } from '../../domain/rules/stock-rules.ts';
 import { WEBHOOK_DEFAULTS } from '../../outbox/webhook-settings.ts';
+import { HELD_PRODUCTS_DEFAULT } from '../../read/held-inputs.ts';
 import { DEFAULT_ABUSE_LIMITS, DEFAULT_FAILED_AUTH_WHEN_LIMITED } from './abuse-limits.ts';
 import { edgeDefaults, OUTBOX_DEFAULTS, TOKEN_DEFAULTS } from './defaults.ts';
 import { DEFAULT_COST_BUDGETS, DEFAULT_DOCUMENT_LIMITS, MAX_TOKENS_SETTING } from './document-limits.ts';
@@ -182,6 +183,12 @@ export const SETTINGS = {
     3_600_000,
     10_000,
     'longest statement; idle-in-transaction sessions are cut at twice this',
+  ),
+  READ_CACHE_PRODUCTS: int(
+    0,
+    1_000_000,
+    HELD_PRODUCTS_DEFAULT,
+    'products whose availability inputs (product, stock, open inbound) each instance holds in memory, dropped per product by the change feed; the least recently used go first; 0: off',
   ),
   LIVE_MERGE_WINDOW_MS: int(
     0,
