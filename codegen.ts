@@ -5,6 +5,9 @@ import type { CodegenConfig } from '@graphql-codegen/cli';
  * committed schema. A schema change that breaks a client operation breaks `npm run typecheck`. CI
  * regenerates and fails when test/generated or examples/storefront/src/generated is stale.
  */
+/** Documents keep their text and carry their hash (`__meta__.hash`): a client may send either. */
+const PERSISTED = { mode: 'embedHashInDocument', hashAlgorithm: 'sha256' } as const;
+
 const config: CodegenConfig = {
   schema: 'schema/schema.graphql',
   ignoreNoDocuments: false,
@@ -13,7 +16,8 @@ const config: CodegenConfig = {
     'test/generated/': {
       documents: ['test/operations/*.graphql'],
       preset: 'client',
-      presetConfig: { fragmentMasking: false },
+      // persisted-documents.json: every document by its sha256, for the trusted-document path.
+      presetConfig: { fragmentMasking: false, persistedDocuments: PERSISTED },
       config: {
         useTypeImports: true,
         enumsAsTypes: true,
@@ -25,7 +29,7 @@ const config: CodegenConfig = {
     'examples/storefront/src/generated/': {
       documents: ['examples/storefront/src/*.graphql'],
       preset: 'client',
-      presetConfig: { fragmentMasking: false },
+      presetConfig: { fragmentMasking: false, persistedDocuments: PERSISTED },
       config: {
         documentMode: 'string',
         useTypeImports: true,

@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import { log } from '../../base/log.ts';
 import { useSharedSubscriptions } from '../../live/shared-executions.ts';
@@ -17,6 +18,7 @@ import type { FullAppConfig } from './app-config.ts';
 import { graphiqlTour, renderGraphiQLOnDemand } from './graphiql.ts';
 import type { Ops } from './ops-server.ts';
 import type { Services } from './services.ts';
+import { loadTrustedDocuments } from './trusted-documents.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: Yoga's server and user contexts are the plugins' own.
 export type GraphQLHandler = YogaServerInstance<any, any>;
@@ -48,6 +50,7 @@ export function createGraphQLHandler(
       (actor) => actor?.role ?? null,
       () => null,
     );
+  const trusted = loadTrustedDocuments();
   return createYoga({
     schema,
     graphqlEndpoint: '/graphql',
@@ -66,6 +69,13 @@ export function createGraphQLHandler(
           : initial.request.headers.get('authorization'),
       ).catch((err: unknown) => gate.contextFailed(initial, err)),
     plugins: [
+      // A trusted document's hash instead of its text: neither parsed nor validated again; the text is
+      // still accepted from anyone. Everything below applies to both.
+      usePersistedOperations({
+        getPersistedOperation: (hash) => trusted.get(hash) ?? null,
+        allowArbitraryOperations: true,
+        skipDocumentValidation: true,
+      }),
       useSocketExpiry(),
       useStreamExpiry(),
       useDocumentLimits(config.documentLimits),

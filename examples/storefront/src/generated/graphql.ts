@@ -225,7 +225,7 @@ export const ShopCatalogDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<ShopCatalogQuery, ShopCatalogQueryVariables>;
+    `, {"hash":"sha256:7d04da8974239db35c14b2aa87853e86f3e1daddfe319ec4b166134638d37a78"}) as unknown as TypedDocumentString<ShopCatalogQuery, ShopCatalogQueryVariables>;
 export const ShopProductDocument = new TypedDocumentString(`
     query ShopProduct($sku: String!, $quantity: Int!) {
   product(sku: $sku) {
@@ -244,7 +244,7 @@ export const ShopProductDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<ShopProductQuery, ShopProductQueryVariables>;
+    `, {"hash":"sha256:fe787bae04d70f8bf7fd28b5aa5caa48313bb275e20e2bc83649ff8b6cd37e72"}) as unknown as TypedDocumentString<ShopProductQuery, ShopProductQueryVariables>;
 export const ShopPlaceOrderDocument = new TypedDocumentString(`
     mutation ShopPlaceOrder($input: PlaceOrderInput!) {
   placeOrder(input: $input) {
@@ -270,7 +270,7 @@ export const ShopPlaceOrderDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<ShopPlaceOrderMutation, ShopPlaceOrderMutationVariables>;
+    `, {"hash":"sha256:73b0804bac2f81be1a27ca40f7282a915c749cd79c12e523b89a26c4a3ac6cac"}) as unknown as TypedDocumentString<ShopPlaceOrderMutation, ShopPlaceOrderMutationVariables>;
 export const ShopMyOrdersDocument = new TypedDocumentString(`
     query ShopMyOrders($last: Int!) {
   viewer {
@@ -305,7 +305,7 @@ export const ShopMyOrdersDocument = new TypedDocumentString(`
   queuePosition
   unitsAhead
   estimatedAvailableAt
-}`) as unknown as TypedDocumentString<ShopMyOrdersQuery, ShopMyOrdersQueryVariables>;
+}`, {"hash":"sha256:609835da279ca940fc576178b05afbef329084fbd1c1aeb7f82d5df6043c8aaa"}) as unknown as TypedDocumentString<ShopMyOrdersQuery, ShopMyOrdersQueryVariables>;
 export const ShopWatchBackorderDocument = new TypedDocumentString(`
     subscription ShopWatchBackorder($id: ID!) {
   backorderUpdated(id: $id) {
@@ -320,7 +320,7 @@ export const ShopWatchBackorderDocument = new TypedDocumentString(`
   queuePosition
   unitsAhead
   estimatedAvailableAt
-}`) as unknown as TypedDocumentString<ShopWatchBackorderSubscription, ShopWatchBackorderSubscriptionVariables>;
+}`, {"hash":"sha256:da3eb3b4a975dfc451f30ab08bd8c030b8d4cb8b7ca98b1e5e9649ac8828edd8"}) as unknown as TypedDocumentString<ShopWatchBackorderSubscription, ShopWatchBackorderSubscriptionVariables>;
 export const ShopCancelBackorderDocument = new TypedDocumentString(`
     mutation ShopCancelBackorder($id: ID!) {
   cancelBackorder(id: $id) {
@@ -343,7 +343,7 @@ export const ShopCancelBackorderDocument = new TypedDocumentString(`
   queuePosition
   unitsAhead
   estimatedAvailableAt
-}`) as unknown as TypedDocumentString<ShopCancelBackorderMutation, ShopCancelBackorderMutationVariables>;
+}`, {"hash":"sha256:113bf9641e87c0b0d4851da4792f3a4b9d937f3386deda20b2e3fe4907a08da9"}) as unknown as TypedDocumentString<ShopCancelBackorderMutation, ShopCancelBackorderMutationVariables>;
 export const StaffQueueDocument = new TypedDocumentString(`
     query StaffQueue($sku: String!, $first: Int!) {
   product(sku: $sku) {
@@ -375,7 +375,7 @@ export const StaffQueueDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<StaffQueueQuery, StaffQueueQueryVariables>;
+    `, {"hash":"sha256:9e57913ef21d4bf56fa901b2e547249421ef26834cb363b4886c24381007be5c"}) as unknown as TypedDocumentString<StaffQueueQuery, StaffQueueQueryVariables>;
 export const StaffReceiveStockDocument = new TypedDocumentString(`
     mutation StaffReceiveStock($input: ReceiveStockInput!) {
   receiveStock(input: $input) {
@@ -390,7 +390,7 @@ export const StaffReceiveStockDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<StaffReceiveStockMutation, StaffReceiveStockMutationVariables>;
+    `, {"hash":"sha256:5a015ec3b7acd38e81fa4309fcf5161ce1ce80f3d2f764d0eee7d2c29be37e0a"}) as unknown as TypedDocumentString<StaffReceiveStockMutation, StaffReceiveStockMutationVariables>;
 export const ShopWatchProductDocument = new TypedDocumentString(`
     subscription ShopWatchProduct($productId: ID!) {
   productAvailabilityChanged(productId: $productId) {
@@ -403,7 +403,7 @@ export const ShopWatchProductDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<ShopWatchProductSubscription, ShopWatchProductSubscriptionVariables>;
+    `, {"hash":"sha256:9d1b8dd1867eb952a0d201572116cfbfd7112e7aa7ec462bf3e6ac99168bf9a0"}) as unknown as TypedDocumentString<ShopWatchProductSubscription, ShopWatchProductSubscriptionVariables>;
 export const ShopFeedDocument = new TypedDocumentString(`
     query ShopFeed($first: Int!) {
   viewer {
@@ -424,7 +424,7 @@ export const ShopFeedDocument = new TypedDocumentString(`
   message
   createdAt
   read
-}`) as unknown as TypedDocumentString<ShopFeedQuery, ShopFeedQueryVariables>;
+}`, {"hash":"sha256:ac08af605c63adc10e4150e54248b6c614fd9df57a6c07c7e750f17afefc1523"}) as unknown as TypedDocumentString<ShopFeedQuery, ShopFeedQueryVariables>;
 export const ShopMarkNotificationsReadDocument = new TypedDocumentString(`
     mutation ShopMarkNotificationsRead($input: MarkNotificationsReadInput!) {
   markNotificationsRead(input: $input) {
@@ -435,7 +435,7 @@ export const ShopMarkNotificationsReadDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<ShopMarkNotificationsReadMutation, ShopMarkNotificationsReadMutationVariables>;
+    `, {"hash":"sha256:96947ea3ef714cad5048ee56ea058b6a5224d70c8a1ea79525edda9e49f2e5e5"}) as unknown as TypedDocumentString<ShopMarkNotificationsReadMutation, ShopMarkNotificationsReadMutationVariables>;
 export const ShopNotificationAddedDocument = new TypedDocumentString(`
     subscription ShopNotificationAdded {
   notificationAdded {
@@ -448,4 +448,4 @@ export const ShopNotificationAddedDocument = new TypedDocumentString(`
   message
   createdAt
   read
-}`) as unknown as TypedDocumentString<ShopNotificationAddedSubscription, ShopNotificationAddedSubscriptionVariables>;
+}`, {"hash":"sha256:2c85c9e96a5d5a89f09e8958fdc53497c82f16a83e3f2d6adf15f33ddcaece03"}) as unknown as TypedDocumentString<ShopNotificationAddedSubscription, ShopNotificationAddedSubscriptionVariables>;
