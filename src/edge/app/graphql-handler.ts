@@ -1,5 +1,5 @@
-import { GraphQLError } from 'graphql';
-import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
+import { useGraphQlJit } from '@envelop/graphql-jit';
+import { type DocumentNode, GraphQLError, Kind, type OperationDefinitionNode } from 'graphql';
 import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import { log } from '../../base/log.ts';
 import { useSharedSubscriptions } from '../../live/shared-executions.ts';
@@ -18,7 +18,7 @@ import type { FullAppConfig } from './app-config.ts';
 import { graphiqlTour, renderGraphiQLOnDemand } from './graphiql.ts';
 import type { Ops } from './ops-server.ts';
 import type { Services } from './services.ts';
-import { loadTrustedDocuments } from './trusted-documents.ts';
+import { loadTrustedDocuments, useTrustedDocuments } from './trusted-documents.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: Yoga's server and user contexts are the plugins' own.
 export type GraphQLHandler = YogaServerInstance<any, any>;
@@ -71,11 +71,7 @@ export function createGraphQLHandler(
     plugins: [
       // A trusted document's hash instead of its text: neither parsed nor validated again; the text is
       // still accepted from anyone. Everything below applies to both.
-      usePersistedOperations({
-        getPersistedOperation: (hash) => trusted.get(hash) ?? null,
-        allowArbitraryOperations: true,
-        skipDocumentValidation: true,
-      }),
+      useTrustedDocuments(trusted),
       useSocketExpiry(),
       useStreamExpiry(),
       useDocumentLimits(config.documentLimits),
@@ -90,6 +86,11 @@ export function createGraphQLHandler(
       }),
       useBoundedErrorMessages(),
       useSharedSubscriptions(),
+      // Queries sent again and again run compiled (graphql-jit), once per parsed document: those of one
+      // operation (the compiled form is kept per document, whatever operation name comes with it) and one
+      // root field (graphql-js answers a failed root field at once and refuses its siblings' later reads;
+      // a compiled query would finish them first).
+      useGraphQlJit({}, { enableIf: (args) => isOneRootQuery(args.document) }),
       ops.plugin(),
     ],
     maskedErrors: {
@@ -104,3 +105,25 @@ export function createGraphQLHandler(
     logging: false,
   });
 }
+
+/**
+ * A document holding one operation, a query of one root field (mutations and subscriptions run as
+ * graphql-js runs them). Kept per document: the answer depends on the document alone.
+ */
+function isOneRootQuery(document: DocumentNode): boolean {
+  let known = oneRootQueries.get(document);
+  if (known === undefined) {
+    const operations = document.definitions.filter(
+      (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
+    );
+    const [only] = operations;
+    known =
+      operations.length === 1 &&
+      only!.operation === 'query' &&
+      only!.selectionSet.selections.length === 1 &&
+      only!.selectionSet.selections[0]!.kind === Kind.FIELD;
+    oneRootQueries.set(document, known);
+  }
+  return known;
+}
+const oneRootQueries = new WeakMap<DocumentNode, boolean>();

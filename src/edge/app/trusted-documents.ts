@@ -1,5 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
+import {
+  defaultExtractPersistedOperationId,
+  usePersistedOperations,
+} from '@graphql-yoga/plugin-persisted-operations';
 import { type DocumentNode, Kind, parse } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
 
 const ROOT = new URL('../../../', import.meta.url);
 /** The contract's operations (CI holds them equal to the contract) and the storefront example's. */
@@ -42,4 +47,27 @@ function operationNames(document: DocumentNode): string[] {
   return document.definitions.flatMap((d) =>
     d.kind === Kind.OPERATION_DEFINITION ? [d.name?.value ?? ''] : [],
   );
+}
+
+/**
+ * Runs a trusted document sent by its hash; the text of any document is accepted as before, and a request
+ * with neither is left to be refused as it always was ("Must provide query string").
+ */
+export function useTrustedDocuments(trusted: ReadonlyMap<string, DocumentNode>): Plugin {
+  const persisted = usePersistedOperations({
+    getPersistedOperation: (hash) => trusted.get(hash) ?? null,
+    allowArbitraryOperations: true,
+    skipDocumentValidation: true,
+  });
+  return {
+    ...persisted,
+    onParams(payload) {
+      if (
+        !payload.params.query &&
+        defaultExtractPersistedOperationId(payload.params, payload.request, payload.context) === null
+      )
+        return;
+      return persisted.onParams?.(payload);
+    },
+  };
 }
