@@ -377,11 +377,10 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
  * writes (`npm run codegen`), which the service trusts for the contract's operations. A document without
  * one is sent by the sha256 of its own text (which no server here trusts).
  */
+const MANIFEST = fileURLToPath(new URL('../generated/persisted-documents.json', import.meta.url));
 const MANIFEST_HASHES = new Map(
   Object.entries(
-    JSON.parse(
-      readFileSync(fileURLToPath(new URL('../generated/persisted-documents.json', import.meta.url)), 'utf8'),
-    ) as Record<string, string>,
+    existsSync(MANIFEST) ? (JSON.parse(readFileSync(MANIFEST, 'utf8')) as Record<string, string>) : {},
   ).flatMap(([key, text]) => {
     const name = /^(?:query|mutation|subscription)\s+(\w+)/.exec(text)?.[1];
     return name ? [[name, key.replace(/^sha256:/, '')] as const] : [];
