@@ -1,6 +1,6 @@
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WatchAvailabilityDocument } from '../generated/graphql.ts';
+import { ProductAvailabilityDocument, WatchAvailabilityDocument } from '../generated/graphql.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { createProduct, order, placed, receive } from '../helpers/fixtures.ts';
 import { connect, subscribe } from '../helpers/live.ts';
@@ -189,6 +189,22 @@ describe('/metrics', () => {
     ).toBe(true);
     expect(value(samples, 'backorder_db_pool_waiting')).toBe(0);
     expect(value(samples, 'process_resident_memory_bytes')).toBeGreaterThan(10_000_000);
+  });
+});
+
+describe("availability's inputs held in memory", () => {
+  it('counts reads answered from memory and from the database, and the products held', async () => {
+    const { id, sku } = await createProduct(t, staff);
+    await receive(t, staff, id, 3);
+    const before = await scrape();
+    await t.ok(ProductAvailabilityDocument, { sku });
+    await t.ok(ProductAvailabilityDocument, { sku });
+    const after = await scrape();
+    const grew = (name: string) => value(after, name) - value(before, name);
+    // The first read fetched the product, its stock and its open inbound; the second found all three held.
+    expect(grew('backorder_read_cache_misses_total')).toBeGreaterThanOrEqual(3);
+    expect(grew('backorder_read_cache_hits_total')).toBeGreaterThanOrEqual(3);
+    expect(value(after, 'backorder_read_cache_products')).toBeGreaterThanOrEqual(1);
   });
 });
 

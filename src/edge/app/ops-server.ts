@@ -5,7 +5,7 @@ import type { Db } from '../../db/connect.ts';
 import type { LiveUpdates } from '../../live/live-updates.ts';
 import { observeRequest, outcomeOf, useOutcomePlugin } from '../http/observe.ts';
 import { knownOperations } from '../ops/known-operations.ts';
-import { Metrics } from '../ops/metrics.ts';
+import { type MetricSources, Metrics } from '../ops/metrics.ts';
 import type { Outcome } from '../ops/outcome.ts';
 import { Readiness } from '../ops/readiness.ts';
 import { refusalOfStatus } from '../ops/refusals.ts';
@@ -22,6 +22,8 @@ export interface OpsDeps {
   pool: { totalCount: number; idleCount: number; waitingCount: number };
   poolMax: number;
   live: LiveUpdates;
+  /** Availability's inputs held in memory, for their metrics. */
+  held?: MetricSources['held'];
 }
 
 function json(res: ServerResponse, status: number, body: unknown, close = false): void {
@@ -66,6 +68,7 @@ export class Ops {
         pool: deps.pool,
         poolMax: deps.poolMax,
         hub: live.hub,
+        ...(deps.held ? { held: deps.held } : {}),
         openSockets: () => this.sockets(),
       });
       live.feed.onDelivered = (ageMs) => metrics.feedLag.observe(Math.max(0, ageMs) / 1000);

@@ -38,7 +38,7 @@ export function buildApp(appConfig: AppConfig): App {
   // Rate limits and admission for every operation; connection caps per caller and in total.
   const gate = new EdgeGate(config.abuse);
   const connections = new ConnectionGuard(gate.limits.connections);
-  const ops = new Ops({ config: config.ops, db, pool, poolMax: config.pool.max, live });
+  const ops = new Ops({ config: config.ops, db, pool, poolMax: config.pool.max, live, held: services.held });
   const graphql = createGraphQLHandler(config, { services, auth, gate, ops });
   const handle = createRequestHandler(config, { graphql, auth, gate, connections });
   let listening: Listening | undefined;

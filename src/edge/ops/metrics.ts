@@ -5,6 +5,8 @@ export interface MetricSources {
   pool: { totalCount: number; idleCount: number; waitingCount: number };
   poolMax: number;
   hub: { flushes: number; snapshots: number };
+  /** Availability's inputs held in memory: reads answered from them, reads that went to the database. */
+  held?: { hits: number; misses: number; readonly size: number };
   openSockets(): number;
 }
 
@@ -80,6 +82,27 @@ export class Metrics {
     counterFrom('backorder_live_snapshots_total', 'Product states recomputed for live updates', () =>
       Number(sources.hub.snapshots),
     );
+    const held = sources.held;
+    if (held) {
+      counterFrom(
+        'backorder_read_cache_hits_total',
+        "Products' availability inputs read from memory",
+        () => held.hits,
+      );
+      counterFrom(
+        'backorder_read_cache_misses_total',
+        "Products' availability inputs read from the database (then held unless they changed meanwhile)",
+        () => held.misses,
+      );
+      new Gauge({
+        name: 'backorder_read_cache_products',
+        help: 'Products whose availability inputs are held in memory now (READ_CACHE_PRODUCTS at most)',
+        registers,
+        collect() {
+          this.set(held.size);
+        },
+      });
+    }
     new Gauge({
       name: 'backorder_db_pool_connections',
       help: 'Database pool connections, by state (in_use, idle) and the pool maximum (max)',
