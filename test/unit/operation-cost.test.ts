@@ -215,6 +215,26 @@ describe('the largest token setting', () => {
   });
 });
 
+describe('a price kept across texts', () => {
+  const catalog = readFileSync(path.join(OPERATIONS, 'storefront.graphql'), 'utf8');
+
+  it('serves every sku with the price of one, and never a variable of the wrong type', () => {
+    const document = parse(catalog);
+    const price = (variables: Record<string, unknown>) =>
+      operationCost({
+        schema,
+        document,
+        operationName: 'ProductAvailability',
+        variableValues: variables,
+        contextValue: contextOf('anonymous'),
+      });
+    const fresh = costOf(catalog, 'ProductAvailability', { sku: 'A' }, 'anonymous');
+    for (let i = 0; i < 300; i++) expect(price({ sku: `SKU-${i}` })).toBe(fresh);
+    // A number where the text goes does not fit: it is priced apart (null), as without a kept price.
+    expect(price({ sku: 7 })).toBe(costOf(catalog, 'ProductAvailability', { sku: 7 }, 'anonymous'));
+  });
+});
+
 describe("a field the caller's role shuts costs nothing, with its selection (the contract's cost rule)", () => {
   const customer = readFileSync(path.join(OPERATIONS, 'customer.graphql'), 'utf8');
   const staffOps = readFileSync(path.join(OPERATIONS, 'staff.graphql'), 'utf8');

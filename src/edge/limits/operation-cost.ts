@@ -1,5 +1,5 @@
 import { createComplexityRule } from '@pothos/plugin-complexity';
-import { type DocumentNode, type GraphQLSchema, validate, visit } from 'graphql';
+import { type DocumentNode, type GraphQLSchema, getOperationAST, Kind, validate, visit } from 'graphql';
 import { measureWithUnits } from '../../schema/field-cost.ts';
 import { roleOf } from '../../schema/role-cost.ts';
 
@@ -72,15 +72,49 @@ const KEYED_STRING = 256;
 
 function priceKey(operation: CostedOperation): string | null {
   const variables = operation.variableValues ?? {};
-  const names = Object.keys(variables);
-  if (names.length > KEYED_VARIABLES) return null;
-  for (const name of names) {
+  const inert = inertVariables(operation.document, operation.operationName);
+  const keyed: Record<string, unknown> = {};
+  let count = 0;
+  for (const name of Object.keys(variables)) {
     const value = variables[name];
+    // A text (sku, id, name) is never a price's input: no field prices itself by one.
+    if (inert.has(name) && (typeof value === 'string' || value === null)) continue;
+    if (++count > KEYED_VARIABLES) return null;
     if (value !== null && typeof value === 'object') return null;
     if (typeof value === 'string' && value.length > KEYED_STRING) return null;
+    keyed[name] = value;
   }
-  return `${roleOf(operation.contextValue)}\u0000${operation.operationName ?? ''}\u0000${JSON.stringify(variables)}`;
+  return `${roleOf(operation.contextValue)}\u0000${operation.operationName ?? ''}\u0000${JSON.stringify(keyed)}`;
 }
+
+/**
+ * The variables of an operation declared as a single `String` or `ID`: what they hold cannot change a
+ * price (costs read page sizes, units, and directives' booleans, never a text), so a price kept for one
+ * sku serves every sku. Kept per parsed document and operation name.
+ */
+function inertVariables(document: DocumentNode, operationName: string | null | undefined): Set<string> {
+  let byOperation = inert.get(document);
+  if (!byOperation) {
+    byOperation = new Map();
+    inert.set(document, byOperation);
+  }
+  const key = operationName ?? '';
+  let names = byOperation.get(key);
+  if (!names) {
+    names = new Set();
+    const operation = getOperationAST(document, operationName);
+    for (const definition of operation?.variableDefinitions ?? []) {
+      const type = definition.type.kind === Kind.NON_NULL_TYPE ? definition.type.type : definition.type;
+      if (type.kind === Kind.NAMED_TYPE && TEXT_TYPES.has(type.name.value)) {
+        names.add(definition.variable.name.value);
+      }
+    }
+    byOperation.set(key, names);
+  }
+  return names;
+}
+const inert = new WeakMap<DocumentNode, Map<string, Set<string>>>();
+const TEXT_TYPES = new Set(['String', 'ID']);
 
 function measureCost(operation: CostedOperation): number | null {
   const document = withoutIntrospection(operation.document);
