@@ -3,3 +3,6 @@ export interface Actor {
   id: string;
   role: 'customer' | 'staff';
 }
+
+/** A caller's role, anonymous callers included: what budgets and costs are set by. */
+export type Role = Actor['role'] | 'anonymous';

@@ -58,8 +58,10 @@ export class LiveUpdates {
     this.feed = new ChangeFeed(
       deps.db,
       (ids, notifications) => {
-        if (ids.size > 0) this.held?.invalidate(ids);
-        if (ids.size > 0) this.hub.changed(ids);
+        if (ids.size > 0) {
+          this.held?.invalidate(ids);
+          this.hub.changed(ids);
+        }
         if (notifications) void this.notifications.changed();
       },
       now,

@@ -84,40 +84,37 @@ export class HeldInputs {
    * Values of one kind for `ids`: those held at once, the rest fetched together (`fetch` returns what it
    * found, by product id) and held unless their product changed meanwhile. Undefined where nothing exists.
    */
-  async through<K extends Kind>(
+  through<K extends Kind>(
     kind: K,
     ids: readonly number[],
     fetch: (missing: readonly number[]) => Promise<Map<number, HeldValue<K>>>,
   ): Promise<(HeldValue<K> | undefined)[]> {
-    const found = ids.map((id) => this.#get(id)?.[kind] as HeldValue<K> | undefined);
-    const missing = ids.filter((_, i) => found[i] === undefined);
-    this.hits += ids.length - missing.length;
-    if (missing.length === 0) return found;
-    this.misses += missing.length;
-    const ticket = this.#count;
-    const fetched = await fetch(missing);
-    for (const [id, value] of fetched) this.#store(ticket, id, kind, value);
-    return ids.map((id, i) => found[i] ?? fetched.get(id));
+    return this.#readThrough(
+      ids,
+      (id) => this.#get(id)?.[kind] as HeldValue<K> | undefined,
+      fetch,
+      (ticket, fetched) => {
+        for (const [id, value] of fetched) this.#store(ticket, id, kind, value);
+      },
+    );
   }
 
   /** Products by sku: held ones at once, the rest fetched together and held as `through` holds them. */
-  async productsBySku(
+  productsBySku(
     skus: readonly string[],
     fetch: (missing: readonly string[]) => Promise<readonly ProductRecord[]>,
   ): Promise<(ProductRecord | undefined)[]> {
-    const found = skus.map((sku) => {
-      const id = this.#bySku.get(sku);
-      return id === undefined ? undefined : this.#get(id)?.product;
-    });
-    const missing = skus.filter((_, i) => found[i] === undefined);
-    this.hits += skus.length - missing.length;
-    if (missing.length === 0) return found;
-    this.misses += missing.length;
-    const ticket = this.#count;
-    const rows = await fetch(missing);
-    const bySku = new Map(rows.map((row) => [row.sku, row]));
-    for (const row of rows) this.#store(ticket, row.id, 'product', row);
-    return skus.map((sku, i) => found[i] ?? bySku.get(sku));
+    return this.#readThrough(
+      skus,
+      (sku) => {
+        const id = this.#bySku.get(sku);
+        return id === undefined ? undefined : this.#get(id)?.product;
+      },
+      async (missing) => new Map((await fetch(missing)).map((row) => [row.sku, row])),
+      (ticket, fetched) => {
+        for (const row of fetched.values()) this.#store(ticket, row.id, 'product', row);
+      },
+    );
   }
 
   /** Rows read elsewhere (a page of products), held on the same terms. */
@@ -128,6 +125,24 @@ export class HeldInputs {
   /** The ticket of a read about to begin, for `hold`. */
   ticket(): number {
     return this.#count;
+  }
+
+  /** What is held of `keys` at once; the rest fetched together under one ticket and kept by `keep`. */
+  async #readThrough<Key, V>(
+    keys: readonly Key[],
+    held: (key: Key) => V | undefined,
+    fetch: (missing: readonly Key[]) => Promise<Map<Key, V>>,
+    keep: (ticket: number, fetched: Map<Key, V>) => void,
+  ): Promise<(V | undefined)[]> {
+    const found = keys.map(held);
+    const missing = keys.filter((_, i) => found[i] === undefined);
+    this.hits += keys.length - missing.length;
+    if (missing.length === 0) return found;
+    this.misses += missing.length;
+    const ticket = this.#count;
+    const fetched = await fetch(missing);
+    keep(ticket, fetched);
+    return keys.map((key, i) => found[i] ?? fetched.get(key));
   }
 
   #get(id: number): Held | undefined {

@@ -1,8 +1,6 @@
 import type { FieldComplexityValue } from '@pothos/plugin-complexity';
 import { type GraphQLField, type GraphQLSchema, isInterfaceType, isObjectType } from 'graphql';
-import type { Actor } from '../domain/types.ts';
-
-export type Role = Actor['role'] | 'anonymous';
+import type { Actor, Role } from '../domain/types.ts';
 
 /** What a field the caller's role shuts costs: nothing, its selection included. */
 const FREE: FieldComplexityValue = { field: 0, multiplier: 0 };

@@ -1,6 +1,6 @@
 import type { ExecutionArgs, GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { Context } from '../../schema/context-type.ts';
+import { roleOf } from '../../schema/role-cost.ts';
 import type { CostBudgets, Role } from '../settings/document-limits.ts';
 import { stringsRefusal } from './input-strings.ts';
 import { operationCost } from './operation-cost.ts';
@@ -19,7 +19,7 @@ export function judgedCost(contextValue: unknown): number | null {
 export function operationRefusal(args: ExecutionArgs, budgets: CostBudgets): GraphQLError | null {
   const strings = stringsRefusal(args.document, args.variableValues);
   if (strings) return strings;
-  const role: Role = (args.contextValue as Context | undefined)?.viewer?.role ?? 'anonymous';
+  const role = roleOf((args.contextValue as object | undefined) ?? {});
   const cost = operationCost({
     schema: args.schema,
     document: args.document,

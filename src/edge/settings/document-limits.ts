@@ -1,3 +1,5 @@
+import type { Role } from '../../domain/types.ts';
+
 /** The document limits and cost budgets with their defaults: plain data, so configuration can load them. */
 
 export interface DocumentLimits {
@@ -21,7 +23,7 @@ export const DEFAULT_DOCUMENT_LIMITS: DocumentLimits = {
  */
 export const MAX_TOKENS_SETTING = 2000;
 
-export type Role = 'anonymous' | 'customer' | 'staff';
+export type { Role };
 export type CostBudgets = Record<Role, number>;
 
 /**

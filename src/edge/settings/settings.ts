@@ -44,6 +44,14 @@ const fail = (message: string): never => {
 
 const grouped = (n: number) => n.toLocaleString('en-US');
 
+function wholeNumber(raw: string, name: string, min: number, max: number): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    fail(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
 function int(
   min: number,
   max: number,
@@ -56,13 +64,7 @@ function int(
     bounds: `${grouped(min)}..${grouped(max)}`,
     range: [min, max],
     meaning,
-    parse(raw, name) {
-      const value = Number(raw);
-      if (!Number.isInteger(value) || value < min || value > max) {
-        fail(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
-      }
-      return value;
-    },
+    parse: (raw, name) => wholeNumber(raw, name, min, max),
     ...more,
   };
 }
@@ -210,7 +212,7 @@ export const SETTINGS = {
     default: undefined,
     bounds: '1..65,535',
     meaning: "serve `/metrics` (and the probes) on this port instead of the API's",
-    parse: (raw, name, _fallback, reading) => int(1, 65535, 0, '').parse(raw, name, () => 0, reading),
+    parse: (raw, name) => wholeNumber(raw, name, 1, 65535),
   } satisfies Setting<number | undefined>,
   READY_LISTENER_GRACE_MS: int(
     0,
